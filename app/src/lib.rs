@@ -1,0 +1,50 @@
+//! The shop's pages. Rendered on the server (feature `ssr`) and hydrated in the browser
+//! (feature `hydrate`); data comes from server functions over the `s360` caches.
+
+pub mod model;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: the marker tells tests (and CSS) that the page is live.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    view! {
+        <Stylesheet id="shop" href="/pkg/shop.css"/>
+        <Title text="Tickets"/>
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <Router>
+                <Routes fallback=routes::not_found::NotFound>
+                    <Route path=StaticSegment("") view=routes::home::HomePage/>
+                </Routes>
+            </Router>
+        </div>
+    }
+}

@@ -1,0 +1,5 @@
+//! Wire types, shared by the client and the sandbox. Field names are S-360's (lowerCamel).
+
+pub mod auth;
+pub mod availability;
+pub mod catalog;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every check: formatting, lints, all Rust tests, and the Playwright suite in Debian's Chromium
+# against the real server binary. Installs what is missing. Exits non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+START=$(date +%s)
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy -p frontend --all-targets --quiet -- -D warnings
+
+log "cargo test (unit, contract and integration tests)"
+cargo test --quiet
+
+ensure_chromium
+"$ROOT/scripts/build.sh"
+
+log "Playwright (Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
+export SHOP_BIN="$TARGET_DIR/debug/shop"
+export LEPTOS_SITE_ROOT="$SITE_DIR"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+(cd "$ROOT/end2end" && npx playwright test)
+
+log "all checks passed in $(( $(date +%s) - START )) s"

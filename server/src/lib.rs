@@ -1,0 +1,5 @@
+//! The shop server as a library: configuration and start-up, so integration tests can start
+//! the real application on a free port.
+
+pub mod config;
+pub mod startup;

@@ -1,0 +1,280 @@
+//! Builds the whole application: S-360 backend (embedded sandbox or remote), tenants and their
+//! caches, background refreshers, the router. Returns the bound address so tests can start it
+//! on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::{ShopState, Tenant};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use s360::client::{CatalogCache, Client, ClientConfig, LimiterConfig};
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+
+use crate::config::{Backend, Settings};
+
+/// The state every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub shop: ShopState,
+    /// The embedded sandbox, when there is one.
+    pub sandbox: Option<Arc<sandbox::Sandbox>>,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+/// A started shop.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub s360_base_url: String,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// Starts everything and serves on `settings.listen`.
+pub async fn start(settings: Settings) -> Result<Running, String> {
+    let (base_url, sandbox) = match &settings.backend {
+        Backend::EmbeddedSandbox { listen } => {
+            let config = sandbox::Config::from_env()?;
+            let sb = sandbox::Sandbox::new(config);
+            let bound = sb
+                .spawn(*listen)
+                .await
+                .map_err(|e| format!("SHOP_SANDBOX_ADDR: cannot listen on {listen}: {e}"))?;
+            tracing::info!(%bound, "embedded S-360 sandbox started");
+            (format!("http://{bound}"), Some(sb))
+        }
+        Backend::Remote { base_url } => (base_url.clone(), None),
+    };
+
+    let mut tenants = Vec::new();
+    for t in &settings.tenants {
+        let mut cfg = ClientConfig::new(base_url.clone(), t.operator.clone(), t.secret.clone());
+        cfg.limits = LimiterConfig {
+            per_minute: settings.s360_rate_limit_per_minute,
+            ..LimiterConfig::default()
+        };
+        let client = Client::new(cfg).map_err(|e| e.to_string())?;
+        let mut hosts = t.hosts.clone();
+        hosts.push(format!("{}.localhost", t.code.to_ascii_lowercase()));
+        tenants.push(Arc::new(Tenant::new(
+            t.code.clone(),
+            hosts,
+            t.brand_color.clone(),
+            CatalogCache::new(client),
+        )));
+    }
+    for t in &tenants {
+        spawn_refreshers(t.clone(), settings.catalog_poll, settings.availability_poll);
+    }
+
+    let shop = ShopState {
+        tenants: Arc::new(tenants),
+        default_tenant: settings.default_tenant.clone(),
+    };
+
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| format!("leptos configuration: {e}"))?
+        .leptos_options;
+    leptos_options.output_name = "shop".into();
+    leptos_options.site_root = settings.site_root.to_string_lossy().into_owned().into();
+    leptos_options.site_pkg_dir = "pkg".into();
+    leptos_options.site_addr = settings.listen;
+
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        shop: shop.clone(),
+        sandbox,
+    };
+
+    let routes = generate_route_list(app::App);
+    let sessions = SessionManagerLayer::new(MemoryStore::default())
+        .with_name("shop_session")
+        .with_secure(settings.session_secure_cookie)
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(settings.session_idle)
+                .map_err(|e| format!("SHOP_SESSION_IDLE_MINUTES: {e}"))?,
+        ));
+    let shop_ctx = shop.clone();
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(shop_ctx.clone()),
+            {
+                let opts = leptos_options.clone();
+                move || app::shell(opts.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(sessions)
+        .with_state(state.clone());
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "LEPTOS_SITE_ADDR: cannot listen on {}: {e}",
+                settings.listen
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        state,
+        s360_base_url: base_url,
+        server,
+    })
+}
+
+/// Initial load (retried until it works), then the catalog and availability pollers.
+fn spawn_refreshers(tenant: Arc<Tenant>, catalog_poll: Duration, availability_poll: Duration) {
+    tokio::spawn(async move {
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match tenant.catalog.refresh().await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.code, error = %e, "initial catalog load failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        if let Some(snap) = tenant.catalog.snapshot() {
+            let products: Vec<_> = snap
+                .catalog
+                .products()
+                .filter(|p| p.state.on_sale())
+                .collect();
+            if let Err(e) = tenant.availability(&snap).load(&products).await {
+                tracing::warn!(tenant = %tenant.code, error = %e, "availability warm-up failed");
+            }
+        }
+        let catalog_task = {
+            let t = tenant.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(catalog_poll);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await; // the load above was this period's
+                loop {
+                    tick.tick().await;
+                    match t.catalog.refresh().await {
+                        Ok(true) => {
+                            if let Some(snap) = t.catalog.snapshot() {
+                                t.availability(&snap).clear();
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(tenant = %t.code, error = %e, "catalog refresh failed; serving the last good catalog")
+                        }
+                    }
+                }
+            })
+        };
+        let mut tick = tokio::time::interval(availability_poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Some(snap) = tenant.catalog.snapshot() {
+                let products: Vec<_> = snap
+                    .catalog
+                    .products()
+                    .filter(|p| p.state.on_sale())
+                    .collect();
+                if let Err(e) = tenant.availability(&snap).refresh_changed(&products).await {
+                    tracing::warn!(tenant = %tenant.code, error = %e, "availability refresh failed");
+                }
+            }
+            if catalog_task.is_finished() {
+                break;
+            }
+        }
+    });
+}
+
+/// Ready once every institution's catalog is loaded.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let missing: Vec<&str> = state
+        .shop
+        .tenants
+        .iter()
+        .filter(|t| t.catalog.snapshot().is_none())
+        .map(|t| t.code.as_str())
+        .collect();
+    if missing.is_empty() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("catalog not loaded yet: {}", missing.join(", ")),
+        )
+            .into_response()
+    }
+}
+
+/// Prometheus text format: upstream calls, latency, cache, limiter, breaker, catalog age.
+async fn metrics(State(state): State<AppState>) -> Response {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "# TYPE s360_calls_total counter");
+    let _ = writeln!(out, "# TYPE s360_call_errors_total counter");
+    let _ = writeln!(out, "# TYPE s360_call_latency_seconds_sum counter");
+    for t in state.shop.tenants.iter() {
+        let m = t.catalog.client().metrics();
+        for ((svc, method), s) in &m.calls {
+            let labels = format!(
+                "institution=\"{}\",service=\"{}\",method=\"{}\"",
+                t.code, svc, method
+            );
+            let _ = writeln!(out, "s360_calls_total{{{labels}}} {}", s.calls);
+            let _ = writeln!(out, "s360_call_errors_total{{{labels}}} {}", s.errors);
+            let _ = writeln!(
+                out,
+                "s360_call_latency_seconds_sum{{{labels}}} {:.6}",
+                s.total_latency.as_secs_f64()
+            );
+        }
+        let l = format!("institution=\"{}\"", t.code);
+        let _ = writeln!(out, "s360_cache_hits_total{{{l}}} {}", m.cache_hits);
+        let _ = writeln!(out, "s360_cache_misses_total{{{l}}} {}", m.cache_misses);
+        let _ = writeln!(out, "s360_limiter_waits_total{{{l}}} {}", m.limiter_waits);
+        let _ = writeln!(
+            out,
+            "s360_limiter_wait_seconds_sum{{{l}}} {:.6}",
+            m.limiter_wait_total.as_secs_f64()
+        );
+        for st in ["closed", "open", "half_open"] {
+            let v = u8::from(m.breaker.as_str() == st);
+            let _ = writeln!(out, "s360_breaker_state{{{l},state=\"{st}\"}} {v}");
+        }
+        let age = t.catalog.age().map_or(-1, |a| a.num_seconds());
+        let _ = writeln!(out, "shop_catalog_age_seconds{{{l}}} {age}");
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
