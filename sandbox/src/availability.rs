@@ -20,6 +20,7 @@ pub fn dispatch(
         "getPerformanceAvailability" => parse(body).map(|r| performance(inst, r)),
         "getProductAvailability" => parse(body).map(|r| product(inst, r)),
         "getUpdatedAvailabilities" => parse(body).map(|r| updated(inst, r)),
+        "getSeatsAvailability" => parse(body).map(|r| seats(inst, r)),
         _ => return None,
     })
 }
@@ -229,5 +230,89 @@ fn updated(inst: &Institution, req: UpdatedAvailabilitiesRequest) -> MethodResul
         .collect();
     ok(UpdatedAvailabilitiesResult {
         availability_update_data: data,
+    })
+}
+
+/// `getSeatsAvailability` (OUR DESIGN): every seat of a performance with its status, and the
+/// standing areas with what is left. Held seats are RESERVED, sold ones BOOKED.
+fn seats(inst: &Institution, req: s360::model::order::SeatsAvailabilityRequest) -> MethodResult {
+    use s360::model::order::*;
+    check_pos(inst, req.point_of_sales_id)?;
+    let perf_id = req
+        .performance_id
+        .ok_or_else(|| BusinessError::invalid("performanceId is mandatory"))?;
+    let perf = inst
+        .catalog
+        .products()
+        .filter_map(|p| p.event.as_ref())
+        .flat_map(|e| e.performances.iter())
+        .find(|p| p.id == perf_id)
+        .ok_or_else(|| BusinessError::not_found(format!("performance {perf_id}")))?;
+    let venue = inst
+        .venues
+        .iter()
+        .find(|v| Some(v.config.space_id) == perf.space_id)
+        .ok_or_else(|| BusinessError::not_found(format!("venue of performance {perf_id}")))?;
+    let cat_of = |code: &str| {
+        perf.seat_categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.id)
+    };
+    let wanted = |cat: SeatCategoryId, area: AreaId| {
+        (req.seat_category_ids.is_empty() || req.seat_category_ids.contains(&cat))
+            && (req.area_ids.is_empty() || req.area_ids.contains(&area))
+    };
+    let seats = venue
+        .seats
+        .iter()
+        .filter_map(|s| {
+            let cat = cat_of(&s.seat_category_code)?;
+            wanted(cat, s.area_id).then(|| SeatAvailability {
+                seat_id: s.id,
+                area_id: s.area_id,
+                area_code: s.area_code.clone(),
+                block_code: s.block_code.clone(),
+                row_number: s.row.clone(),
+                seat_number: s.number.clone(),
+                seat_category_id: cat,
+                status: match inst.orders.seat_use(perf_id, s.id) {
+                    None => SeatStatus::Free,
+                    Some(crate::orders::SeatUse::Held(_)) => SeatStatus::Reserved,
+                    Some(crate::orders::SeatUse::Sold(_)) => SeatStatus::Booked,
+                },
+                x: s.x,
+                y: s.y,
+            })
+        })
+        .collect();
+    let standing_areas = venue
+        .standing
+        .iter()
+        .filter_map(|s| {
+            let cat = cat_of(&s.seat_category_code)?;
+            let code = venue
+                .config
+                .areas
+                .iter()
+                .find(|a| a.id == s.area_id)
+                .map(|a| a.code.clone())
+                .unwrap_or_default();
+            wanted(cat, s.area_id).then(|| StandingAvailability {
+                area_id: s.area_id,
+                area_code: code,
+                seat_category_id: cat,
+                capacity: s.capacity,
+                remaining: s
+                    .capacity
+                    .saturating_sub(inst.orders.standing_taken(perf_id, s.area_id)),
+            })
+        })
+        .collect();
+    ok(SeatsAvailabilityResult {
+        seats_availability_data: Some(SeatsAvailabilityData {
+            seats,
+            standing_areas,
+        }),
     })
 }

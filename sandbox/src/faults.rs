@@ -22,7 +22,7 @@ pub struct Faults {
     /// Payment notifications to the shop are never sent.
     #[serde(default)]
     pub drop_payment_notifications: bool,
-    /// `closeOrder` does its work, then answers only after this many milliseconds (a client
+    /// `closeOrder` / `notifyOrder` do their work, then answer only after this many milliseconds (a client
     /// with a shorter timeout sees a timeout for a call that succeeded).
     #[serde(default)]
     pub close_order_delay_ms: u64,

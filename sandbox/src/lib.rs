@@ -4,14 +4,23 @@
 //! (`cargo run -p sandbox -- --listen 127.0.0.1:8360`). It keeps state per institution,
 //! enforces the platform's rate limits and can inject faults through an admin endpoint.
 
+mod access_control;
 pub mod auth;
 mod availability;
 mod catalog;
+pub mod contacts;
+mod epc;
 pub mod faults;
+pub mod oidc;
+pub mod orders;
+mod pdf;
+mod production;
 pub mod ratelimit;
 mod rpc;
+mod seating;
 pub mod seed;
 pub mod state;
+pub mod tickets;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -110,6 +119,8 @@ pub struct Sandbox {
     catalog_builds: Mutex<HashMap<String, (i64, Instant)>>,
     next_request_id: AtomicI64,
     calls: Mutex<HashMap<(Service, String), u64>>,
+    /// Payment notifications and the order webhook.
+    outbound: orders::Outbound,
 }
 
 impl Sandbox {
@@ -136,6 +147,7 @@ impl Sandbox {
             catalog_builds: Mutex::default(),
             next_request_id: AtomicI64::new(900_000_000),
             calls: Mutex::default(),
+            outbound: orders::Outbound::default(),
         })
     }
 
@@ -153,6 +165,8 @@ impl Sandbox {
             .route("/__admin/setup-change", post(setup_change))
             .route("/__admin/calls", get(get_calls))
             .route("/healthz", get(|| async { "ok" }))
+            .merge(oidc::routes())
+            .merge(epc::router())
             .with_state(self.clone())
     }
 
@@ -161,6 +175,7 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         let app = self.router();
+        orders::spawn_sweeper(self);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "sandbox server stopped");

@@ -160,6 +160,10 @@ pub async fn handle(
     }
     sandbox.count_call(svc, &method);
     let result = dispatch(&sandbox, &caller, svc, &method, &body, request_id)?;
+    // the work is done (and the lock released); only the answer is late
+    if faults.close_order_delay_ms > 0 && matches!(method.as_str(), "closeOrder" | "notifyOrder") {
+        tokio::time::sleep(Duration::from_millis(faults.close_order_delay_ms)).await;
+    }
     let envelope = match result {
         Ok(Value::Object(map)) => {
             let mut out = serde_json::Map::new();
@@ -193,6 +197,7 @@ fn dispatch(
         .ok_or(RpcError::Unauthorized)?;
     let mut inst = inst_lock.lock().expect("institution lock");
     let inst: &mut Institution = &mut inst;
+    crate::orders::expire_due(sandbox, inst);
     let unknown = || RpcError::NotFound(format!("no method {method} in {svc}"));
     match svc {
         Service::Catalog => match method {
@@ -216,6 +221,18 @@ fn dispatch(
         },
         Service::Availability => {
             crate::availability::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
+        Service::Production => {
+            crate::production::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
+        Service::AccessControl => {
+            crate::access_control::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
+        Service::Contact => {
+            crate::contacts::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
+        Service::ExternalOrderFacade | Service::ExternalOrder => {
+            crate::orders::dispatch(sandbox, inst, method, body).unwrap_or_else(|| Err(unknown()))
         }
         _ => Err(unknown()),
     }

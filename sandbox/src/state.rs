@@ -50,11 +50,22 @@ pub struct Institution {
     pub product_updated: HashMap<ProductId, DateTime<FixedOffset>>,
     /// Owner product of each stock key, to stamp `product_updated`.
     pub stock_owner: HashMap<StockKey, ProductId>,
+    /// Contacts (buyers) of the institution.
+    pub contacts: crate::contacts::ContactStore,
+    /// Pending authorization codes of the buyers' OIDC identity provider.
+    pub oidc: crate::oidc::IdpState,
+    /// Every ticket issued (production, access control).
+    pub tickets: crate::tickets::TicketStore,
+    /// Orders, and the seats and standing places they hold.
+    pub orders: crate::orders::OrderBook,
 }
 
 impl Institution {
     pub fn from_seed(seed: InstitutionSeed) -> Self {
         let started = now();
+        let order_base = seed.pos.pos_id.0;
+        let contacts = crate::contacts::ContactStore::seeded(&seed.code);
+        let ticket_space = seed.code.bytes().map(u64::from).sum::<u64>() % 89;
         let mut stock = HashMap::new();
         let mut owner = HashMap::new();
         for product in seed.catalog.products() {
@@ -121,6 +132,10 @@ impl Institution {
             stock,
             product_updated,
             stock_owner: owner,
+            contacts,
+            oidc: crate::oidc::IdpState::default(),
+            tickets: crate::tickets::TicketStore::new(ticket_space),
+            orders: crate::orders::OrderBook::new(order_base),
         }
     }
 

@@ -8,8 +8,10 @@
 mod availability_cache;
 mod breaker;
 mod catalog_cache;
+mod contacts;
 mod limiter;
 mod metrics;
+mod orders;
 mod token;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -3,3 +3,6 @@
 pub mod auth;
 pub mod availability;
 pub mod catalog;
+pub mod contact;
+pub mod order;
+pub mod ticket;
