@@ -2,6 +2,8 @@
 //! (feature `hydrate`); data comes from server functions over the `s360` caches.
 
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod purchase;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -9,7 +11,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,6 +45,16 @@ pub fn App() -> impl IntoView {
             <Router>
                 <Routes fallback=routes::not_found::NotFound>
                     <Route path=StaticSegment("") view=routes::home::HomePage/>
+                    <Route path=(StaticSegment("event"), ParamSegment("id")) view=routes::event::EventPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("event"), ParamSegment("id"), ParamSegment("perf"))
+                        view=routes::performance::PerformancePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("cart") view=routes::cart::CartPage/>
+                    <Route path=StaticSegment("checkout") view=routes::checkout::CheckoutPage/>
+                    <Route path=StaticSegment("pay") view=routes::checkout::PayPage/>
+                    <Route path=(StaticSegment("orders"), ParamSegment("id")) view=routes::order::OrderPage ssr=SsrMode::Async/>
                 </Routes>
             </Router>
         </div>

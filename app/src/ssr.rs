@@ -152,6 +152,7 @@ pub async fn programme(tenant: &Tenant, locale: &str) -> Result<Programme, PageE
             dates: date_range(p),
             availability: format!("{level:?}").to_ascii_uppercase(),
             availability_text: level_text(level).to_string(),
+            href: p.event.is_some().then(|| format!("/event/{}", p.id)),
         });
     }
     let shop = ShopInfo {
@@ -259,4 +260,29 @@ fn date_range(p: &Product) -> String {
     } else {
         format!("{} – {}", fmt(first), fmt(last))
     }
+}
+
+/// The buyer's session (cart, payment in progress).
+pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|_| ServerFnError::new("sessions are not available"))
+}
+
+/// `http://host[:port]` of the current request, for URLs S-360 sends the buyer back to.
+pub async fn request_origin() -> Result<String, ServerFnError> {
+    let parts =
+        use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .ok_or_else(|| ServerFnError::new("the request has no Host header"))?;
+    let proto = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    Ok(format!("{proto}://{host}"))
 }

@@ -11,6 +11,7 @@ mod catalog;
 pub mod contacts;
 mod epc;
 pub mod faults;
+mod history;
 pub mod oidc;
 pub mod orders;
 mod pdf;
@@ -19,6 +20,7 @@ pub mod ratelimit;
 mod rpc;
 mod seating;
 pub mod seed;
+pub mod shipment;
 pub mod state;
 pub mod tickets;
 

@@ -527,7 +527,7 @@ fn modifiable(inst: &mut Institution, id: OrderId) -> Result<(), BusinessError> 
 }
 
 /// A change invalidates a payment page that is open.
-fn invalidate_waiting_payments(o: &mut Order) {
+pub(crate) fn invalidate_waiting_payments(o: &mut Order) {
     for p in &mut o.payments {
         if p.data.payment_state == PaymentState::Waiting {
             p.data.payment_state = PaymentState::Abandoned;
@@ -807,7 +807,9 @@ fn create_or_update(inst: &mut Institution, req: CreateOrUpdateOrderRequest) -> 
             .map(|p| p.contact_reference.clone());
     }
     o.lines.extend(lines);
-    o.charges = charges;
+    // the shipment fee (shipment.rs) stays; the point of sale's charges are recomputed
+    o.charges.retain(crate::shipment::is_fee);
+    o.charges.splice(0..0, charges);
     invalidate_waiting_payments(o);
     let data = update_data(inst, order_id, op_updates, mv_updates, vec![], vec![])?;
     ok(OrderUpdateResult {

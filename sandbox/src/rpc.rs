@@ -231,9 +231,14 @@ fn dispatch(
         Service::Contact => {
             crate::contacts::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
         }
+        Service::Shipment => {
+            crate::shipment::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
+        Service::OrderHistory => {
+            crate::history::dispatch(inst, method, body).unwrap_or_else(|| Err(unknown()))
+        }
         Service::ExternalOrderFacade | Service::ExternalOrder => {
             crate::orders::dispatch(sandbox, inst, method, body).unwrap_or_else(|| Err(unknown()))
         }
-        _ => Err(unknown()),
     }
 }

@@ -58,6 +58,8 @@ pub struct Institution {
     pub tickets: crate::tickets::TicketStore,
     /// Orders, and the seats and standing places they hold.
     pub orders: crate::orders::OrderBook,
+    /// Shipments of the orders (`shipmentPublicService`).
+    pub shipments: crate::shipment::ShipmentBook,
 }
 
 impl Institution {
@@ -136,6 +138,7 @@ impl Institution {
             oidc: crate::oidc::IdpState::default(),
             tickets: crate::tickets::TicketStore::new(ticket_space),
             orders: crate::orders::OrderBook::new(order_base),
+            shipments: crate::shipment::ShipmentBook::new(ticket_space),
         }
     }
 

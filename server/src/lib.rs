@@ -2,4 +2,5 @@
 //! the real application on a free port.
 
 pub mod config;
+pub mod payment;
 pub mod startup;

@@ -113,6 +113,12 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/payment/return", get(crate::payment::payment_return))
+        .route(
+            "/payment/notify/{code}",
+            axum::routing::post(crate::payment::payment_notify),
+        )
+        .route("/orders/{id}/tickets.pdf", get(crate::payment::tickets_pdf))
         .leptos_routes_with_context(
             &state,
             routes,

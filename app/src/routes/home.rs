@@ -103,7 +103,12 @@ fn Card(product: ProductCard) -> impl IntoView {
     let level_class = format!("level level-{}", product.availability.to_ascii_lowercase());
     view! {
         <li class="card">
-            <h2>{product.name}</h2>
+            <h2>
+                {match product.href {
+                    Some(href) => view! { <a href=href>{product.name}</a> }.into_any(),
+                    None => view! { <span>{product.name}</span> }.into_any(),
+                }}
+            </h2>
             <p class="family">{product.family}</p>
             {(!product.dates.is_empty()).then(|| view! { <p class="dates">{product.dates.clone()}</p> })}
             {product.price_from.map(|p| view! { <p class="price">{p}</p> })}

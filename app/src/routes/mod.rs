@@ -1,4 +1,10 @@
 //! One module per page.
 
+pub mod cart;
+pub mod checkout;
+pub mod event;
 pub mod home;
+pub mod layout;
 pub mod not_found;
+pub mod order;
+pub mod performance;

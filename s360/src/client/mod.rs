@@ -9,9 +9,12 @@ mod availability_cache;
 mod breaker;
 mod catalog_cache;
 mod contacts;
+mod history;
 mod limiter;
 mod metrics;
 mod orders;
+mod production;
+mod shipment;
 mod token;
 
 use std::sync::atomic::{AtomicI64, Ordering};

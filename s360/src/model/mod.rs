@@ -4,5 +4,7 @@ pub mod auth;
 pub mod availability;
 pub mod catalog;
 pub mod contact;
+pub mod history;
 pub mod order;
+pub mod shipment;
 pub mod ticket;

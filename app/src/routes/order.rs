@@ -1,0 +1,101 @@
+//! The order page: state from S-360 (never from the browser), tickets and downloads.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::model::OrderView;
+use crate::routes::layout::{Layout, Problem};
+use crate::routes::not_found::NotFound;
+
+/// The order, for whoever holds its secret link; finalises it first if its payment is settled.
+#[server]
+pub async fn get_order(order_id: i64, access: String) -> Result<Option<OrderView>, ServerFnError> {
+    let tenant = crate::ssr::current_tenant().await?;
+    crate::purchase::finalize_if_owned(&tenant, order_id, &access)
+        .await
+        .map_err(ServerFnError::new)?;
+    crate::purchase::order_view(&tenant, order_id, &access, "en")
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        (
+            params
+                .read()
+                .get("id")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(-1),
+            query.read().get("access").unwrap_or_default(),
+        )
+    };
+    let order = Resource::new_blocking(key, |(id, access)| get_order(id, access));
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading your order…"</p> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Ok(Some(o)) => view! { <Order order=o/> }.into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Order(order: OrderView) -> impl IntoView {
+    let OrderView {
+        shop,
+        order_id,
+        state,
+        state_text,
+        lines,
+        total,
+        tickets,
+        access,
+        ..
+    } = order;
+    let closed = state == "CLOSED";
+    let pending = state == "RUNNING";
+    let pdf = format!("/orders/{order_id}/tickets.pdf?access={access}");
+    view! {
+        <Title text=format!("Order {order_id} – {}", shop.name)/>
+        {pending.then(|| view! { <Meta http_equiv="refresh" content="3"/> })}
+        <Layout shop=shop>
+            <h1>{if closed { "Thank you for your order" } else { "Your order" }}</h1>
+            <p>"Order number " <strong data-testid="order-number">{order_id}</strong></p>
+            <p class=format!("order-state state-{}", state.to_ascii_lowercase()) data-testid="order-state" role="status">{state_text}</p>
+            <ul class="order-lines">
+                {lines.into_iter().map(|l| view! {
+                    <li>
+                        <strong>{l.product}</strong>
+                        {l.when.map(|w| view! { " · " {w} })}
+                        " · " {l.quantity} " × " {l.tariff} " · " {l.total}
+                    </li>
+                }).collect_view()}
+            </ul>
+            <p>"Total: " <strong>{total}</strong></p>
+            {closed.then(|| view! {
+                <h2>"Your tickets"</h2>
+                <p><a class="button" href=pdf.clone() download data-testid="download-tickets">"Download tickets (PDF)"</a></p>
+                <ul class="tickets">
+                    {tickets.into_iter().map(|t| view! {
+                        <li data-testid="ticket">
+                            <strong>{t.product}</strong>
+                            {t.when.map(|w| view! { " · " {w} })}
+                            <br/>{t.place}" · "{t.tariff}
+                            <br/><span class="barcode">{t.barcode}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!closed && !pending).then(|| view! { <p><a class="button" href="/">"Back to the programme"</a></p> })}
+        </Layout>
+    }
+}
