@@ -380,3 +380,38 @@ async fn queued_calls_never_hit_the_platform_limit() {
     assert!(m.limiter_waits > 0, "the burst was queued");
     assert!(started.elapsed() > Duration::from_secs(15));
 }
+
+#[tokio::test]
+async fn seat_maps_are_single_flight_and_short_lived() {
+    let (sb, base) = sandbox().await;
+    let c = client(&base, "CUBE_WEB");
+    let cache = CatalogCache::new(c.clone());
+    cache.refresh().await.unwrap();
+    let snap = cache.snapshot().unwrap();
+    let avail = AvailabilityCache::new(c.clone(), snap.pos.pos_id, Duration::from_secs(600));
+    let perf = snap
+        .catalog
+        .products()
+        .find_map(|p| p.event.as_ref().map(|e| e.performances[0].id))
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let avail = avail.clone();
+        tasks.push(tokio::spawn(async move {
+            avail.seat_map(perf).await.unwrap().seats.len()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 544);
+    }
+    let calls = |sb: &Sandbox| {
+        sb.call_counts()
+            .get(&(Service::Availability, "getSeatsAvailability".to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(calls(&sb), 1, "single-flight");
+    tokio::time::sleep(s360::client::SEAT_MAP_TTL + Duration::from_millis(200)).await;
+    avail.seat_map(perf).await.unwrap();
+    assert_eq!(calls(&sb), 2, "refetched after the TTL");
+}

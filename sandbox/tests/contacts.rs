@@ -1,21 +1,11 @@
 //! `contactInformationPublicService` over real HTTP, through the typed client.
 
-use std::sync::Arc;
+mod common;
+use common::*;
 
-use s360::client::{Client, ClientConfig, Error};
+use s360::client::Error;
 use s360::model::contact::*;
-use sandbox::{Config, Sandbox};
 use serde_json::{json, Value};
-
-async fn start() -> (Arc<Sandbox>, String) {
-    let sb = Sandbox::new(Config::default());
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, format!("http://{addr}"))
-}
-
-fn client(base: &str, operator: &str) -> Client {
-    Client::new(ClientConfig::new(base, operator, "sandbox")).unwrap()
-}
 
 fn person(email: &str, first: &str, last: &str) -> IndividualContact {
     IndividualContact {

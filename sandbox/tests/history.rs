@@ -1,44 +1,19 @@
 //! Order history over real HTTP on loopback, through the typed client.
 
-use std::sync::Arc;
+mod common;
+use common::*;
+
 use std::time::Duration;
 
 use chrono::Utc;
-use s360::client::{Client, ClientConfig, Error, Idempotency, LimiterConfig};
-use s360::model::catalog::{CatalogData, PosConfigData, Product};
+use s360::client::{Error, Idempotency};
+use s360::model::catalog::{CatalogData, PosConfigData};
 use s360::model::history::*;
 use s360::model::order::*;
 use s360::model::ticket::TicketState;
 use s360::*;
-use sandbox::{Config, Limits, Sandbox};
+use sandbox::Sandbox;
 use serde_json::{json, Value};
-
-async fn start() -> (Arc<Sandbox>, String) {
-    let sb = Sandbox::new(Config {
-        limits: Limits {
-            per_minute: 100_000,
-            ..Limits::default()
-        },
-        ..Config::default()
-    });
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, format!("http://{addr}"))
-}
-
-fn client(base: &str, operator: &str) -> Client {
-    let mut cfg = ClientConfig::new(base, operator, "sandbox");
-    cfg.limits = LimiterConfig {
-        per_minute: 100_000,
-        ..LimiterConfig::default()
-    };
-    Client::new(cfg).unwrap()
-}
-
-fn setup(sb: &Sandbox, code: &str) -> (CatalogData, PosConfigData) {
-    let inst = sb.institution(code).unwrap();
-    let inst = inst.lock().unwrap();
-    (inst.catalog.clone(), inst.pos.clone())
-}
 
 fn contact_number(sb: &Sandbox, code: &str, email: &str) -> String {
     let inst = sb.institution(code).unwrap();
@@ -49,10 +24,6 @@ fn contact_number(sb: &Sandbox, code: &str, email: &str) -> String {
         .data
         .contact_number
         .clone()
-}
-
-fn product<'a>(cat: &'a CatalogData, code: &str) -> &'a Product {
-    cat.products().find(|p| p.code == code).unwrap()
 }
 
 fn adult(cat: &CatalogData) -> AudienceSubCategoryId {

@@ -1,5 +1,8 @@
 //! Orders, seats and S-PAY payments over real HTTP on loopback, through the typed client.
 
+mod common;
+use common::*;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -7,59 +10,14 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use reqwest::StatusCode;
-use s360::client::{Client, ClientConfig, Error, LimiterConfig};
+use s360::client::{Client, ClientConfig, Error};
 use s360::model::availability::*;
-use s360::model::catalog::{CatalogData, PosConfigData, Product};
+use s360::model::catalog::{PosConfigData, Product};
 use s360::model::order::*;
 use s360::*;
-use sandbox::{Config, Faults, Limits, Sandbox};
+use sandbox::{Faults, Sandbox};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-
-const ADMIN: &str = "test-admin";
-
-async fn start() -> (Arc<Sandbox>, String) {
-    let sb = Sandbox::new(Config {
-        admin_token: Some(ADMIN.into()),
-        limits: Limits {
-            per_minute: 100_000,
-            ..Limits::default()
-        },
-        ..Config::default()
-    });
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, format!("http://{addr}"))
-}
-
-fn client(base: &str, operator: &str) -> Client {
-    let mut cfg = ClientConfig::new(base, operator, "sandbox");
-    cfg.limits = LimiterConfig {
-        per_minute: 100_000,
-        ..LimiterConfig::default()
-    };
-    Client::new(cfg).unwrap()
-}
-
-/// The catalog and point of sale as the sandbox holds them.
-fn setup(sb: &Sandbox, code: &str) -> (CatalogData, PosConfigData) {
-    let inst = sb.institution(code).unwrap();
-    let inst = inst.lock().unwrap();
-    (inst.catalog.clone(), inst.pos.clone())
-}
-
-fn tariff(cat: &CatalogData, code: &str) -> AudienceSubCategoryId {
-    cat.seasons[0]
-        .audience_categories
-        .iter()
-        .flat_map(|c| c.audience_sub_categories.iter())
-        .find(|s| s.code == code)
-        .unwrap()
-        .id
-}
-
-fn product<'a>(cat: &'a CatalogData, code: &str) -> &'a Product {
-    cat.products().find(|p| p.code == code).unwrap()
-}
 
 fn seat_cat(p: &Product, perf: usize, code: &str) -> SeatCategoryId {
     p.event.as_ref().unwrap().performances[perf]

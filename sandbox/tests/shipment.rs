@@ -1,41 +1,15 @@
 //! Shipment modes and shipments over real HTTP on loopback, through the typed client.
 
-use std::sync::Arc;
+mod common;
+use common::*;
 
-use s360::client::{Client, ClientConfig, Error, LimiterConfig};
-use s360::model::catalog::{CatalogData, PosConfigData, Product, ProductFamilyType};
+use s360::client::{Client, Error};
+use s360::model::catalog::{CatalogData, PosConfigData, ProductFamilyType};
 use s360::model::contact::AddressId;
 use s360::model::order::*;
 use s360::model::shipment::*;
 use s360::*;
-use sandbox::{Config, Limits, Sandbox};
-
-async fn start() -> (Arc<Sandbox>, String) {
-    let sb = Sandbox::new(Config {
-        limits: Limits {
-            per_minute: 100_000,
-            ..Limits::default()
-        },
-        ..Config::default()
-    });
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, format!("http://{addr}"))
-}
-
-fn client(base: &str, operator: &str) -> Client {
-    let mut cfg = ClientConfig::new(base, operator, "sandbox");
-    cfg.limits = LimiterConfig {
-        per_minute: 100_000,
-        ..LimiterConfig::default()
-    };
-    Client::new(cfg).unwrap()
-}
-
-fn setup(sb: &Sandbox, code: &str) -> (CatalogData, PosConfigData) {
-    let inst = sb.institution(code).unwrap();
-    let inst = inst.lock().unwrap();
-    (inst.catalog.clone(), inst.pos.clone())
-}
+use sandbox::Sandbox;
 
 /// A demo buyer's contact number and addresses.
 fn buyer(sb: &Sandbox, code: &str, email: &str) -> (String, Vec<(AddressId, String)>) {
@@ -52,20 +26,6 @@ fn buyer(sb: &Sandbox, code: &str, email: &str) -> (String, Vec<(AddressId, Stri
         .map(|a| (a.address_id.unwrap(), a.country_code.clone()))
         .collect();
     (c.data.contact_number.clone(), addresses)
-}
-
-fn tariff(cat: &CatalogData, code: &str) -> AudienceSubCategoryId {
-    cat.seasons[0]
-        .audience_categories
-        .iter()
-        .flat_map(|c| c.audience_sub_categories.iter())
-        .find(|s| s.code == code)
-        .unwrap()
-        .id
-}
-
-fn product<'a>(cat: &'a CatalogData, code: &str) -> &'a Product {
-    cat.products().find(|p| p.code == code).unwrap()
 }
 
 /// `quantity` standing places for the first performance of a PLAY match, bought by `buyer`.

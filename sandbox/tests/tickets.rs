@@ -1,28 +1,18 @@
 //! Tickets after a sale: the printed PDF and its QR code, reprints, the access-control lists.
 
+mod common;
+
 use std::sync::Arc;
 
 use base64::Engine;
-use s360::client::{Client, ClientConfig, Error, LimiterConfig};
+use s360::client::{Client, Error};
 use s360::model::order::*;
 use s360::model::ticket::*;
-use sandbox::{Config, Limits, Sandbox};
+use sandbox::Sandbox;
 
 async fn start() -> (Arc<Sandbox>, Client) {
-    let sb = Sandbox::new(Config {
-        limits: Limits {
-            per_minute: 100_000,
-            ..Limits::default()
-        },
-        ..Config::default()
-    });
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let mut cfg = ClientConfig::new(format!("http://{addr}"), "PLAY_WEB", "sandbox");
-    cfg.limits = LimiterConfig {
-        per_minute: 100_000,
-        ..LimiterConfig::default()
-    };
-    (sb, Client::new(cfg).unwrap())
+    let (sb, base) = common::start().await;
+    (sb, common::client(&base, "PLAY_WEB"))
 }
 
 /// Buys `quantity` adult tickets in the main stand of PLAY's `match_index`-th match and closes.

@@ -14,14 +14,20 @@ use super::{Client, Error};
 use crate::ids::*;
 use crate::model::availability::*;
 use crate::model::catalog::Product;
+use crate::model::order::{SeatsAvailabilityData, SeatsAvailabilityRequest};
 
 pub type Items = Arc<Vec<AvailabilityItem>>;
+
+/// How long a seat map stays cached: seats change fast during an on-sale, and the order call
+/// re-checks every seat anyway.
+pub const SEAT_MAP_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct AvailabilityCache {
     client: Client,
     pos: PosId,
     items: Cache<ProductId, Items>,
+    seat_maps: Cache<PerformanceId, Arc<SeatsAvailabilityData>>,
     last_check: Arc<tokio::sync::Mutex<DateTime<FixedOffset>>>,
 }
 
@@ -34,6 +40,10 @@ impl AvailabilityCache {
             items: Cache::builder()
                 .time_to_live(max_age)
                 .max_capacity(100_000)
+                .build(),
+            seat_maps: Cache::builder()
+                .time_to_live(SEAT_MAP_TTL)
+                .max_capacity(1_000)
                 .build(),
             last_check: Arc::new(tokio::sync::Mutex::new(Utc::now().fixed_offset())),
         }
@@ -53,6 +63,38 @@ impl AvailabilityCache {
                 me.fetch(&[&p])
                     .await
                     .map(|mut v| v.pop().map(|(_, i)| i).unwrap_or_default())
+            })
+            .await
+            .map_err(|e: Arc<Error>| (*e).clone())
+    }
+
+    /// Seat-by-seat availability of a performance (the seat map), cached for [`SEAT_MAP_TTL`];
+    /// concurrent readers of a missing map share one upstream call.
+    pub async fn seat_map(
+        &self,
+        performance: PerformanceId,
+    ) -> Result<Arc<SeatsAvailabilityData>, Error> {
+        if let Some(v) = self.seat_maps.get(&performance).await {
+            self.client.record_cache(true);
+            return Ok(v);
+        }
+        self.client.record_cache(false);
+        let client = self.client.clone();
+        let pos = self.pos;
+        self.seat_maps
+            .try_get_with(performance, async move {
+                client
+                    .get_seats_availability(
+                        pos,
+                        &SeatsAvailabilityRequest {
+                            point_of_sales_id: Some(pos),
+                            performance_id: Some(performance),
+                            seat_category_ids: vec![],
+                            area_ids: vec![],
+                        },
+                    )
+                    .await
+                    .map(Arc::new)
             })
             .await
             .map_err(|e: Arc<Error>| (*e).clone())

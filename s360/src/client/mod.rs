@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use availability_cache::AvailabilityCache;
+pub use availability_cache::{AvailabilityCache, SEAT_MAP_TTL};
 pub use breaker::BreakerState;
 pub use catalog_cache::{CatalogCache, CatalogSnapshot};
 pub use limiter::LimiterConfig;
