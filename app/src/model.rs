@@ -142,3 +142,20 @@ pub struct OrderView {
     /// Secret link part that lets the buyer download the tickets.
     pub access: String,
 }
+
+/// The logged-in buyer, as kept in the session after an OpenID Connect login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// S-360 `contactNumber` (the ID token's `sub` with S-360 as identity provider).
+    pub contact_number: String,
+    pub name: String,
+    pub email: String,
+    /// For RP-initiated logout.
+    pub id_token: String,
+}
+
+/// What pages show of the logged-in buyer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+}

@@ -458,7 +458,25 @@ pub async fn remove_from_cart(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The logged-in buyer
+
+/// Session key of the logged-in buyer of an institution (set by the server's OIDC callback).
+pub fn user_key(tenant: &Tenant) -> String {
+    format!("user.{}", tenant.code)
+}
+
+pub async fn session_user(tenant: &Tenant, session: &Session) -> Option<crate::model::SessionUser> {
+    session_get(session, &user_key(tenant)).await
+}
+
+// ---------------------------------------------------------------------------------------------
 // Checkout and payment
+
+/// Who pays: a guest (a contact is created) or the logged-in buyer's S-360 contact.
+pub enum Buyer {
+    Guest(Guest),
+    Contact(String),
+}
 
 /// Validated guest details.
 pub struct Guest {
@@ -513,7 +531,7 @@ fn pending_key(tenant: &Tenant) -> String {
 pub async fn start_payment(
     tenant: &Tenant,
     session: &Session,
-    guest: Guest,
+    buyer: Buyer,
     shop_origin: &str,
 ) -> Result<PaymentStart, BuyerError> {
     let snap = snapshot(tenant)?;
@@ -530,22 +548,29 @@ pub async fn start_payment(
             "Your cart has expired. Please choose your tickets again.".into(),
         ));
     }
-    let created = client
-        .create_cultural_contacts(vec![CulturalContactData {
-            identifier: "buyer".into(),
-            contact_number: None,
-            first_name: guest.first_name,
-            last_name: guest.last_name,
-            email: guest.email,
-            create_login: false,
-        }])
-        .await
-        .map_err(s360_error)?;
-    let contact = created
-        .identifier_contact_map
-        .get("buyer")
-        .cloned()
-        .ok_or_else(|| BuyerError("The ticketing system did not create your contact.".into()))?;
+    let contact = match buyer {
+        Buyer::Contact(number) => number,
+        Buyer::Guest(guest) => {
+            let created = client
+                .create_cultural_contacts(vec![CulturalContactData {
+                    identifier: "buyer".into(),
+                    contact_number: None,
+                    first_name: guest.first_name,
+                    last_name: guest.last_name,
+                    email: guest.email,
+                    create_login: false,
+                }])
+                .await
+                .map_err(s360_error)?;
+            created
+                .identifier_contact_map
+                .get("buyer")
+                .cloned()
+                .ok_or_else(|| {
+                    BuyerError("The ticketing system did not create your contact.".into())
+                })?
+        }
+    };
     let method = snap
         .pos
         .payment_methods
@@ -592,13 +617,65 @@ pub async fn start_payment(
     let transaction_id = started
         .transaction_id
         .ok_or_else(|| BuyerError("The payment could not be started.".into()))?;
+    register_payment(tenant, order_id);
     session_set(session, &pending_key(tenant), order_id).await?;
+    session_set(session, &secret_key(tenant), d.order_secret_id.clone()).await?;
     session_set(session, "paying_tx", transaction_id.clone()).await?;
     Ok(PaymentStart {
         order_id,
         transaction_id,
         widget_origin: client.config().base_url.clone(),
     })
+}
+
+fn secret_key(tenant: &Tenant) -> String {
+    format!("paying_secret.{}", tenant.code)
+}
+
+/// The secret of the order the buyer is paying for, kept so the return page can link to the
+/// order page even while S-360 cannot be reached.
+pub async fn paying_order_secret(tenant: &Tenant, session: &Session) -> Option<String> {
+    session_get(session, &secret_key(tenant)).await
+}
+
+/// Orders whose payment was started, per S-360 host and institution, for the reconciliation
+/// task (the shop keeps no business data: only ids, re-read from S-360 every time).
+type PaymentRegistry = Mutex<HashMap<(String, String), HashMap<i64, std::time::Instant>>>;
+
+fn payment_registry() -> &'static PaymentRegistry {
+    static REGISTRY: OnceLock<PaymentRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+fn registry_key(tenant: &Tenant) -> (String, String) {
+    (
+        tenant.catalog.client().config().base_url.clone(),
+        tenant.code.clone(),
+    )
+}
+
+/// Remembers that a payment was started for this order.
+pub fn register_payment(tenant: &Tenant, order_id: OrderId) {
+    let mut r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
+    r.entry(registry_key(tenant))
+        .or_default()
+        .insert(order_id.0, std::time::Instant::now());
+}
+
+/// The orders with a started payment not yet seen final, with when the payment started.
+pub fn registered_payments(tenant: &Tenant) -> Vec<(OrderId, std::time::Instant)> {
+    let r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
+    r.get(&registry_key(tenant))
+        .map(|m| m.iter().map(|(id, t)| (OrderId(*id), *t)).collect())
+        .unwrap_or_default()
+}
+
+/// Forgets an order once it is final (closed or released) or too old to matter.
+pub fn forget_payment(tenant: &Tenant, order_id: OrderId) {
+    let mut r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(m) = r.get_mut(&registry_key(tenant)) {
+        m.remove(&order_id.0);
+    }
 }
 
 /// The order the buyer is paying for in this session.
@@ -655,6 +732,7 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
 pub async fn clear_cart(tenant: &Tenant, session: &Session) {
     let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
     let _ = session.remove::<OrderId>(&pending_key(tenant)).await;
+    let _ = session.remove::<String>(&secret_key(tenant)).await;
     let _ = session.remove::<String>("paying_tx").await;
 }
 

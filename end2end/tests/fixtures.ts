@@ -19,3 +19,18 @@ export async function hydrated(page: Page) {
 }
 
 export { expect };
+
+import AxeBuilder from '@axe-core/playwright';
+
+/// WCAG 2.2 AA checks with axe-core; fails listing each violation and where it is.
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    // the S-PAY card form is S-PAY's page, checked by its own tests
+    .exclude('iframe')
+    .analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id}: ${v.help} -> ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(summary, 'accessibility violations').toEqual([]);
+}

@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from './fixtures';
+import { test, expect, hydrated, expectAccessible } from './fixtures';
 
 // A guest buys two best-available seats for a CUBE performance and pays with the S-PAY test
 // card; the order is closed through S-360 and the tickets download as a PDF.
@@ -8,9 +8,11 @@ test('guest buys tickets end to end', async ({ page }) => {
   await hydrated(page);
   await page.getByRole('link', { name: 'The Nutcracker' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'The Nutcracker' })).toBeVisible();
+  await expectAccessible(page);
   await page.getByRole('link', { name: /Choose seats for/ }).first().click();
   await expect(page.getByRole('heading', { name: 'Seat categories' })).toBeVisible();
   await hydrated(page);
+  await expectAccessible(page);
 
   const balcony = page.getByRole('region', { name: 'Balcony' });
   await balcony.getByLabel('Number of tickets').fill('2');
@@ -23,6 +25,7 @@ test('guest buys tickets end to end', async ({ page }) => {
   await expect(page.getByTestId('hold-timer')).toContainText(/held for \d+:\d\d/);
   // 2 × €35.00 + €2.00 booking fee
   await expect(page.getByTestId('cart-total')).toHaveText('€72.00');
+  await expectAccessible(page);
 
   await page.getByTestId('to-checkout').click();
   await hydrated(page);
@@ -31,6 +34,7 @@ test('guest buys tickets end to end', async ({ page }) => {
   await page.getByLabel('E-mail').fill('ada@example');
   await page.getByTestId('to-payment').click();
   await expect(page.getByRole('alert')).toContainText('valid e-mail');
+  await expectAccessible(page);
   await page.getByLabel('E-mail').fill('ada@example.com');
   await page.getByTestId('to-payment').click();
 
@@ -44,6 +48,7 @@ test('guest buys tickets end to end', async ({ page }) => {
   await expect(page).toHaveURL(/\/orders\/\d+\?access=/);
   await expect(page.getByTestId('order-state')).toHaveText('Paid and confirmed');
   await expect(page.getByTestId('ticket')).toHaveCount(2);
+  await expectAccessible(page);
 
   const orderUrl = page.url();
   const [download] = await Promise.all([

@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from './fixtures';
+import { test, expect, hydrated, expectAccessible } from './fixtures';
 
 test('the server renders the institution from the sandbox catalog', async ({ request }) => {
   const res = await request.get('/');
@@ -26,6 +26,7 @@ test('home page hydrates and its control reacts', async ({ page, consoleErrors }
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');
   await expect(page.locator('#more-products')).toBeVisible();
   await expect(page.locator('#more-products .card')).toHaveCount(1);
+  await expectAccessible(page);
   expect(consoleErrors).toEqual([]);
 });
 

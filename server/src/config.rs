@@ -51,6 +51,10 @@ pub struct Settings {
     pub s360_rate_limit_per_minute: u32,
     pub session_secure_cookie: bool,
     pub session_idle: Duration,
+    /// Deadline of one S-360 HTTP attempt (`S360_REQUEST_TIMEOUT_MS`).
+    pub s360_request_timeout: Duration,
+    /// Period of the reconciliation of paid but unfinalised orders (`SHOP_RECONCILE_SECS`).
+    pub reconcile_period: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +70,8 @@ struct FileConfig {
     availability_poll_secs: Option<u64>,
     session_secure_cookie: Option<bool>,
     session_idle_minutes: Option<u64>,
+    s360_request_timeout_ms: Option<u64>,
+    reconcile_secs: Option<u64>,
     #[serde(default)]
     tenants: Vec<TenantConfig>,
 }
@@ -239,6 +245,20 @@ impl Settings {
         if idle == 0 {
             return Err("SHOP_SESSION_IDLE_MINUTES: must be at least 1".into());
         }
+        let request_timeout = match env("S360_REQUEST_TIMEOUT_MS") {
+            Some(v) => num("S360_REQUEST_TIMEOUT_MS", v)?,
+            None => file.s360_request_timeout_ms.unwrap_or(15_000),
+        };
+        if request_timeout < 100 {
+            return Err("S360_REQUEST_TIMEOUT_MS: must be at least 100".into());
+        }
+        let reconcile = match env("SHOP_RECONCILE_SECS") {
+            Some(v) => num("SHOP_RECONCILE_SECS", v)?,
+            None => file.reconcile_secs.unwrap_or(30),
+        };
+        if reconcile == 0 {
+            return Err("SHOP_RECONCILE_SECS: must be at least 1".into());
+        }
         Ok(Settings {
             listen,
             site_root,
@@ -250,6 +270,8 @@ impl Settings {
             s360_rate_limit_per_minute: rate,
             session_secure_cookie: secure,
             session_idle: Duration::from_secs(idle * 60),
+            s360_request_timeout: Duration::from_millis(request_timeout),
+            reconcile_period: Duration::from_secs(reconcile),
         })
     }
 }
@@ -274,6 +296,8 @@ mod tests {
         assert!(matches!(s.backend, Backend::EmbeddedSandbox { .. }));
         assert_eq!(s.tenants.len(), 3);
         assert_eq!(s.default_tenant, "CUBE");
+        assert_eq!(s.s360_request_timeout, Duration::from_secs(15));
+        assert_eq!(s.reconcile_period, Duration::from_secs(30));
     }
 
     #[test]
@@ -299,6 +323,8 @@ mod tests {
             ("SHOP_SESSION_SECURE_COOKIE", "maybe"),
             ("SHOP_DEFAULT_INSTITUTION", "NOPE"),
             ("S360_BASE_URL", "ftp://x"),
+            ("S360_REQUEST_TIMEOUT_MS", "5"),
+            ("SHOP_RECONCILE_SECS", "0"),
         ] {
             let e = load(&[(k, v)]).unwrap_err();
             assert!(e.starts_with(k), "{k}: {e}");

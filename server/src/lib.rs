@@ -1,6 +1,8 @@
 //! The shop server as a library: configuration and start-up, so integration tests can start
 //! the real application on a free port.
 
+pub mod auth;
 pub mod config;
 pub mod payment;
+pub mod reconcile;
 pub mod startup;

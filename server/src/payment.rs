@@ -42,27 +42,55 @@ pub async fn payment_return(
     match finalize(&tenant, order_id).await {
         Ok(d) => {
             if d.order_state != OrderState::Running {
+                purchase::forget_payment(&tenant, order_id);
                 purchase::clear_cart(&tenant, &session).await;
             }
             Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response()
         }
         Err(e) => {
-            tracing::warn!(tenant = %tenant.code, order = order_id.0, error = %e, "finalising on return failed; the notification or reconciliation will finish it");
-            // never an error page for a buyer who may have paid: the order page retries
-            let secret = tenant
-                .catalog
-                .client()
-                .get_order_details(order_id, None)
-                .await
-                .map(|d| d.order_secret_id)
-                .unwrap_or_default();
+            tracing::warn!(tenant = %tenant.code, order = order_id.0, error = %e, "finalising on return failed; the order page, the notification or reconciliation will finish it");
+            // never an error page for a buyer who may have paid: the order page finalises on
+            // every visit (and refreshes itself while the payment is being confirmed). The
+            // secret was kept in the session when the payment started, so this works even
+            // while S-360 is unreachable; older sessions ask S-360 for it.
+            let secret = match purchase::paying_order_secret(&tenant, &session).await {
+                Some(s) if !s.is_empty() => s,
+                _ => tenant
+                    .catalog
+                    .client()
+                    .get_order_details(order_id, None)
+                    .await
+                    .map(|d| d.order_secret_id)
+                    .unwrap_or_default(),
+            };
             if secret.is_empty() {
-                (StatusCode::SERVICE_UNAVAILABLE, "Your payment is being confirmed. Please reload this page in a minute; you will not be charged twice.").into_response()
+                confirming_page()
             } else {
                 Redirect::to(&order_url(order_id, &secret)).into_response()
             }
         }
     }
+}
+
+/// The last resort of the return page: S-360 cannot be reached and the order's secret is not
+/// known. A 503 (so nothing caches it) with a page a buyer can read and reload.
+fn confirming_page() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::RETRY_AFTER, "30"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        axum::response::Html(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"refresh\" content=\"30\"><title>Confirming your payment</title></head>\
+<body><main><h1>Your payment is being confirmed</h1>\
+<p role=\"status\">The ticketing system is busy right now. Please reload this page in a minute; \
+you will not be charged twice, and your order is completed as soon as it answers.</p>\
+<p><a href=\"/payment/return\">Reload</a></p></main></body></html>",
+        ),
+    )
+        .into_response()
 }
 
 /// `NOTIFY_URL`: S-PAY's server-to-server notification. Only a hint: the state is re-read.
@@ -81,7 +109,12 @@ pub async fn payment_notify(
         return StatusCode::NOT_FOUND;
     };
     match finalize(&tenant, n.order_id).await {
-        Ok(_) => StatusCode::OK,
+        Ok(d) => {
+            if d.order_state != OrderState::Running {
+                purchase::forget_payment(&tenant, n.order_id);
+            }
+            StatusCode::OK
+        }
         // a non-2xx makes S-PAY retry
         Err(e) => {
             tracing::warn!(tenant = %tenant.code, order = n.order_id.0, error = %e, "finalising on notification failed");

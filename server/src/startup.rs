@@ -65,6 +65,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             per_minute: settings.s360_rate_limit_per_minute,
             ..LimiterConfig::default()
         };
+        cfg.request_timeout = settings.s360_request_timeout;
         let client = Client::new(cfg).map_err(|e| e.to_string())?;
         let mut hosts = t.hosts.clone();
         hosts.push(format!("{}.localhost", t.code.to_ascii_lowercase()));
@@ -83,6 +84,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         tenants: Arc::new(tenants),
         default_tenant: settings.default_tenant.clone(),
     };
+    crate::reconcile::spawn(shop.tenants.clone(), settings.reconcile_period);
 
     let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?
@@ -119,6 +121,9 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             axum::routing::post(crate::payment::payment_notify),
         )
         .route("/orders/{id}/tickets.pdf", get(crate::payment::tickets_pdf))
+        .route("/login", get(crate::auth::login))
+        .route("/auth/callback", get(crate::auth::callback))
+        .route("/logout", axum::routing::post(crate::auth::logout))
         .leptos_routes_with_context(
             &state,
             routes,

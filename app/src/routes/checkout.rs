@@ -7,19 +7,25 @@ use crate::model::{CartView, ShopInfo};
 use crate::routes::cart::get_cart;
 use crate::routes::layout::{Layout, Problem};
 
-/// Validates the guest's details, creates the contact and starts the payment.
+/// Starts the payment: as the logged-in buyer, or as a guest whose details are validated
+/// here and who becomes an S-360 contact.
 #[server]
 pub async fn start_payment(
     first_name: String,
     last_name: String,
     email: String,
 ) -> Result<(), ServerFnError> {
-    let guest = crate::purchase::Guest::parse(&first_name, &last_name, &email)
-        .map_err(ServerFnError::new)?;
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
+    let buyer = match crate::purchase::session_user(&tenant, &session).await {
+        Some(user) => crate::purchase::Buyer::Contact(user.contact_number),
+        None => crate::purchase::Buyer::Guest(
+            crate::purchase::Guest::parse(&first_name, &last_name, &email)
+                .map_err(ServerFnError::new)?,
+        ),
+    };
     let origin = crate::ssr::request_origin().await?;
-    crate::purchase::start_payment(&tenant, &session, guest, &origin)
+    crate::purchase::start_payment(&tenant, &session, buyer, &origin)
         .await
         .map_err(ServerFnError::new)?;
     leptos_axum::redirect("/pay");
@@ -67,6 +73,7 @@ pub fn CheckoutPage() -> impl IntoView {
 
 #[component]
 fn Checkout(cart: CartView) -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| crate::routes::layout::get_user());
     let start = ServerAction::<StartPayment>::new();
     let error = move || {
         start.value().get().and_then(|r| r.err()).map(|e| {
@@ -87,18 +94,38 @@ fn Checkout(cart: CartView) -> impl IntoView {
             } else {
                 view! {
                     <p>"Total to pay: " <strong data-testid="checkout-total">{cart.total.clone()}</strong></p>
-                    <h2>"Your details"</h2>
-                    <p>"Your tickets and receipt are sent to this address."</p>
                     {error}
-                    <ActionForm action=start attr:class="guest-form">
-                        <label for="first_name">"First name"</label>
-                        <input id="first_name" name="first_name" autocomplete="given-name" required maxlength="50"/>
-                        <label for="last_name">"Last name"</label>
-                        <input id="last_name" name="last_name" autocomplete="family-name" required maxlength="50"/>
-                        <label for="email">"E-mail"</label>
-                        <input id="email" name="email" type="email" autocomplete="email" required/>
-                        <button type="submit" data-testid="to-payment">"Continue to payment"</button>
-                    </ActionForm>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            match user.await.ok().flatten() {
+                                Some(u) => view! {
+                                    <p data-testid="paying-as">"Paying as " <strong>{u.name}</strong></p>
+                                    <ActionForm action=start>
+                                        <input type="hidden" name="first_name" value=""/>
+                                        <input type="hidden" name="last_name" value=""/>
+                                        <input type="hidden" name="email" value=""/>
+                                        <button type="submit" data-testid="to-payment">"Continue to payment"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                None => view! {
+                                    <h2>"Your details"</h2>
+                                    <p>
+                                        "Your tickets and receipt are sent to this address. Have an account? "
+                                        <a href="/login?return=/checkout" rel="external">"Log in"</a>
+                                    </p>
+                                    <ActionForm action=start attr:class="guest-form">
+                                        <label for="first_name">"First name"</label>
+                                        <input id="first_name" name="first_name" autocomplete="given-name" required maxlength="50"/>
+                                        <label for="last_name">"Last name"</label>
+                                        <input id="last_name" name="last_name" autocomplete="family-name" required maxlength="50"/>
+                                        <label for="email">"E-mail"</label>
+                                        <input id="email" name="email" type="email" autocomplete="email" required/>
+                                        <button type="submit" data-testid="to-payment">"Continue to payment"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            }
+                        })}
+                    </Suspense>
                 }.into_any()
             }}
         </Layout>

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::model::{ProductCard, Programme};
+use crate::routes::layout::Layout;
 
 /// The programme of the institution serving this request.
 #[server]
@@ -55,16 +56,10 @@ fn Home(programme: Programme) -> impl IntoView {
     let first: Vec<ProductCard> = products.iter().take(3).cloned().collect();
     let rest: Vec<ProductCard> = products.iter().skip(3).cloned().collect();
     let rest_count = rest.len();
-    let style = format!("--brand: {}", shop.brand_color);
     view! {
         <Title text=format!("{} – tickets", shop.name)/>
         <Meta name="description" content=format!("Buy tickets for {} in {}: {} products on sale.", shop.name, shop.locality, count)/>
-        <div class="shop" style=style>
-            <header class="site-header">
-                <a class="skip-link" href="#main">"Skip to content"</a>
-                <p class="brand" data-testid="institution-name">{shop.name.clone()}</p>
-            </header>
-            <main id="main" class="page">
+        <Layout shop=shop.clone()>
                 <h1>"Tickets for " {shop.name.clone()}</h1>
                 <p class="summary" data-testid="product-count">
                     {format!("{count} products on sale · prices in {}", shop.currency)}
@@ -90,11 +85,7 @@ fn Home(programme: Programme) -> impl IntoView {
                 <ul class="cards" id="more-products" hidden=move || !show_all.get()>
                     {rest.clone().into_iter().map(|p| view! { <Card product=p/> }).collect_view()}
                 </ul>
-            </main>
-            <footer class="site-footer">
-                <p>{shop.name.clone()} " · " {shop.locality.clone()}</p>
-            </footer>
-        </div>
+        </Layout>
     }
 }
 
