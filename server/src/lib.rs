@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod headers;
 pub mod payment;
 pub mod reconcile;
 pub mod startup;

@@ -110,6 +110,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             time::Duration::try_from(settings.session_idle)
                 .map_err(|e| format!("SHOP_SESSION_IDLE_MINUTES: {e}"))?,
         ));
+    let csp = axum::http::HeaderValue::from_str(&crate::headers::content_security_policy(
+        &crate::headers::origin_of(&base_url),
+    ))
+    .map_err(|e| format!("S360_BASE_URL: cannot be used in a Content-Security-Policy: {e}"))?;
     let shop_ctx = shop.clone();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -137,6 +141,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             app::shell,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            crate::headers::security_headers,
+        ))
         .with_state(state.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -29,10 +29,20 @@ async fn start() -> (String, server::startup::Running) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_is_rendered_from_the_sandbox_per_host() {
-    let (base, _running) = start().await;
+    let (base, running) = start().await;
     let http = reqwest::Client::new();
     let home = http.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
+    let csp = home.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains(&format!("frame-src {}", running.s360_base_url)),
+        "{csp}"
+    );
+    assert_eq!(home.headers()["x-content-type-options"], "nosniff");
     let html = home.text().await.unwrap();
     assert!(html.contains("Cube Theatre"), "default institution");
     assert!(html.contains("4 products on sale"));
