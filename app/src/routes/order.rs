@@ -41,7 +41,14 @@ pub fn OrderPage() -> impl IntoView {
                 match order.await {
                     Ok(Some(o)) => view! { <Order order=o/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
+                    // S-360 unreachable: say so and look again shortly (a paid order is
+                    // finalised on the next successful visit)
+                    Err(e) => view! {
+                        <Meta http_equiv="refresh" content="10"/>
+                        <Problem message=e.to_string()/>
+                        <p>"This page checks again every 10 seconds."</p>
+                    }
+                    .into_any(),
                 }
             })}
         </Suspense>
