@@ -548,6 +548,32 @@ pub async fn start_payment(
             "Your cart has expired. Please choose your tickets again.".into(),
         ));
     }
+    // a second submit (double click, back button) must not start a second payment
+    if matches!(
+        d.payment_state,
+        PaymentState::InProgress | PaymentState::Paid
+    ) {
+        return Err(BuyerError(
+            "Your payment for this cart is already being processed. Please wait for its confirmation."
+                .into(),
+        ));
+    }
+    if let (Some(paying), Some(tx)) = (
+        session_get::<OrderId>(session, &pending_key(tenant)).await,
+        session_get::<String>(session, "paying_tx").await,
+    ) {
+        let open = d.payments.iter().any(|p| {
+            p.payment_state == PaymentState::Waiting
+                && p.transaction_id.as_deref() == Some(tx.as_str())
+        });
+        if paying == order_id && open {
+            return Ok(PaymentStart {
+                order_id,
+                transaction_id: tx,
+                widget_origin: client.config().base_url.clone(),
+            });
+        }
+    }
     let contact = match buyer {
         Buyer::Contact(number) => number,
         Buyer::Guest(guest) => {
@@ -711,7 +737,14 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
     if d.order_state != OrderState::Running {
         return Ok(d);
     }
-    let Some(payment) = d.payments.last() else {
+    // the payment that carries the order's payment state (not merely the last one listed)
+    let Some(payment) = d
+        .payments
+        .iter()
+        .rev()
+        .find(|p| p.payment_state == d.payment_state)
+        .or(d.payments.last())
+    else {
         return Ok(d);
     };
     let status = match d.payment_state {
@@ -729,8 +762,14 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
 }
 
 /// Forgets the cart once its order is closed.
-pub async fn clear_cart(tenant: &Tenant, session: &Session) {
-    let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
+pub async fn clear_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
+    // only that order's cart: the buyer may already have started a new one
+    if session_get::<OrderId>(session, &cart_key(tenant)).await == Some(order_id) {
+        let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
+    }
+    if session_get::<OrderId>(session, &pending_key(tenant)).await != Some(order_id) {
+        return;
+    }
     let _ = session.remove::<OrderId>(&pending_key(tenant)).await;
     let _ = session.remove::<String>(&secret_key(tenant)).await;
     let _ = session.remove::<String>("paying_tx").await;
@@ -745,8 +784,8 @@ pub async fn order_view(
 ) -> Result<Option<OrderView>, BuyerError> {
     let snap = snapshot(tenant)?;
     let client = tenant.catalog.client();
-    let d = match client
-        .get_order_details(OrderId(order_id), Some(Granularity::Tickets))
+    let mut d = match client
+        .get_order_details(OrderId(order_id), Some(Granularity::Movements))
         .await
     {
         Ok(d) => d,
@@ -755,6 +794,14 @@ pub async fn order_view(
     };
     if !constant_time_eq(d.order_secret_id.as_bytes(), access.as_bytes()) {
         return Ok(None);
+    }
+    // the owner looking at a running order: finalise it if its payment is settled
+    if d.order_state == OrderState::Running && d.payment_state != PaymentState::Waiting {
+        let movements = std::mem::take(&mut d.movements);
+        d = finalize(tenant, OrderId(order_id)).await?;
+        if d.movements.is_empty() {
+            d.movements = movements;
+        }
     }
     let tickets = if d.order_state == OrderState::Closed {
         client
@@ -829,26 +876,6 @@ pub async fn order_view(
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Finalises an order for a caller that proves it owns it (the order's secret).
-pub async fn finalize_if_owned(
-    tenant: &Tenant,
-    order_id: i64,
-    access: &str,
-) -> Result<(), BuyerError> {
-    let client = tenant.catalog.client();
-    let d = match client.get_order_details(OrderId(order_id), None).await {
-        Ok(d) => d,
-        Err(S360Error::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(s360_error(e)),
-    };
-    if constant_time_eq(d.order_secret_id.as_bytes(), access.as_bytes())
-        && d.order_state == OrderState::Running
-    {
-        finalize(tenant, OrderId(order_id)).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

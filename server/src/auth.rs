@@ -61,7 +61,9 @@ pub fn safe_return(path: Option<&str>) -> String {
             if p.starts_with('/')
                 && !p.starts_with("//")
                 && !p.contains('\\')
-                && !p.contains("://") =>
+                && !p.contains("://")
+                // browsers drop tabs and newlines from URLs: "/\t/evil" would become "//evil"
+                && !p.chars().any(|c| c.is_control() || c.is_whitespace()) =>
         {
             p.to_string()
         }
@@ -326,6 +328,8 @@ mod tests {
         assert_eq!(safe_return(Some("/cart")), "/cart");
         assert_eq!(safe_return(Some("/event/1?x=2")), "/event/1?x=2");
         for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
             "//evil.example",
             "https://evil.example",
             "evil",

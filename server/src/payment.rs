@@ -43,7 +43,7 @@ pub async fn payment_return(
         Ok(d) => {
             if d.order_state != OrderState::Running {
                 purchase::forget_payment(&tenant, order_id);
-                purchase::clear_cart(&tenant, &session).await;
+                purchase::clear_cart(&tenant, &session, order_id).await;
             }
             Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response()
         }

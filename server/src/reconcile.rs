@@ -26,6 +26,9 @@ const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// first, so buyers who leave the payment page unpaid never eat the S-360 rate limit.
 const MAX_PER_PASS: usize = 20;
 
+/// Where the next pass starts in the (sorted) list of started payments.
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// What one pass did, for logs and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -40,8 +43,26 @@ pub struct Pass {
 /// One pass over one institution's started payments.
 pub async fn reconcile_tenant(tenant: &Tenant) -> Pass {
     let mut pass = Pass::default();
-    let mut candidates = registered_payments(tenant);
-    candidates.sort_by_key(|(_, started)| std::cmp::Reverse(*started));
+    // forget what is too old to matter before choosing, so stale entries never crowd out others
+    let mut candidates: Vec<_> = registered_payments(tenant)
+        .into_iter()
+        .filter(|(order_id, started)| {
+            let stale = started.elapsed() > MAX_AGE;
+            if stale {
+                forget_payment(tenant, *order_id);
+            }
+            !stale
+        })
+        .collect();
+    // round robin: each pass continues where the previous one stopped, so every started
+    // payment is looked at within len / MAX_PER_PASS passes, however many there are
+    candidates.sort_by_key(|(order_id, _)| order_id.0);
+    let offset = if candidates.is_empty() {
+        0
+    } else {
+        NEXT.fetch_add(MAX_PER_PASS, std::sync::atomic::Ordering::Relaxed) % candidates.len()
+    };
+    candidates.rotate_left(offset);
     for (order_id, started) in candidates.into_iter().take(MAX_PER_PASS) {
         pass.checked += 1;
         match finalize(tenant, order_id).await {

@@ -8,13 +8,10 @@ use crate::model::OrderView;
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
 
-/// The order, for whoever holds its secret link; finalises it first if its payment is settled.
+/// The order, for whoever holds its secret link (finalised on the way if its payment settled).
 #[server]
 pub async fn get_order(order_id: i64, access: String) -> Result<Option<OrderView>, ServerFnError> {
     let tenant = crate::ssr::current_tenant().await?;
-    crate::purchase::finalize_if_owned(&tenant, order_id, &access)
-        .await
-        .map_err(ServerFnError::new)?;
     crate::purchase::order_view(&tenant, order_id, &access, "en")
         .await
         .map_err(ServerFnError::new)
@@ -62,18 +59,20 @@ fn Order(order: OrderView) -> impl IntoView {
         order_id,
         state,
         state_text,
+        payment_state,
         lines,
         total,
         tickets,
         access,
-        ..
     } = order;
     let closed = state == "CLOSED";
     let pending = state == "RUNNING";
+    // look again only while the payment is being confirmed, not while nobody pays
+    let confirming = pending && matches!(payment_state.as_str(), "InProgress" | "Paid");
     let pdf = format!("/orders/{order_id}/tickets.pdf?access={access}");
     view! {
         <Title text=format!("Order {order_id} – {}", shop.name)/>
-        {pending.then(|| view! { <Meta http_equiv="refresh" content="3"/> })}
+        {confirming.then(|| view! { <Meta http_equiv="refresh" content="5"/> })}
         <Layout shop=shop>
             <h1>{if closed { "Thank you for your order" } else { "Your order" }}</h1>
             <p>"Order number " <strong data-testid="order-number">{order_id}</strong></p>
