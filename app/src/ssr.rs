@@ -269,20 +269,19 @@ pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
         .map_err(|_| ServerFnError::new("sessions are not available"))
 }
 
+/// `http://host[:port]` of a request, from its `Host` (and a proxy's `X-Forwarded-Proto`).
+pub fn origin_of(headers: &http::HeaderMap) -> Option<String> {
+    let host = headers.get(http::header::HOST)?.to_str().ok()?;
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        == Some("https");
+    Some(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
 /// `http://host[:port]` of the current request, for URLs S-360 sends the buyer back to.
 pub async fn request_origin() -> Result<String, ServerFnError> {
     let parts =
         use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .ok_or_else(|| ServerFnError::new("the request has no Host header"))?;
-    let proto = parts
-        .headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    Ok(format!("{proto}://{host}"))
+    origin_of(&parts.headers).ok_or_else(|| ServerFnError::new("the request has no Host header"))
 }

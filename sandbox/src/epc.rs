@@ -71,20 +71,7 @@ async fn widget() -> Response {
         .into_response()
 }
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::oidc::esc;
 
 fn valid_tid(tid: &str) -> bool {
     !tid.is_empty() && tid.len() <= 80 && tid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

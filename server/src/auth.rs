@@ -2,12 +2,10 @@
 //! ID token verified against the provider's JWKS): S-360 as identity provider by default.
 //! The session id is rotated at login and logout.
 
-use std::sync::Arc;
-
 use app::model::SessionUser;
 use app::ssr::Tenant;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -38,20 +36,6 @@ struct PendingLogin {
 
 fn pending_key(t: &Tenant) -> String {
     format!("oidc.{}", t.code)
-}
-
-fn tenant(state: &AppState, headers: &HeaderMap) -> Option<Arc<Tenant>> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    state.shop.tenant_for_host(host)
-}
-
-fn origin(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        == Some("https");
-    Some(format!("{}://{host}", if https { "https" } else { "http" }))
 }
 
 /// Only same-site paths: `/cart`, never `//evil.example` or `https://...` (no open redirect).
@@ -120,7 +104,8 @@ pub async fn login(
     session: Session,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let (Some(t), Some(origin)) = (tenant(&state, &headers), origin(&headers)) else {
+    let (Some(t), Some(origin)) = (state.tenant_for(&headers), app::ssr::origin_of(&headers))
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let rp = match relying_party(&t, &origin).await {
@@ -173,7 +158,8 @@ pub async fn callback(
     session: Session,
     Query(cb): Query<Callback>,
 ) -> Response {
-    let (Some(t), Some(origin)) = (tenant(&state, &headers), origin(&headers)) else {
+    let (Some(t), Some(origin)) = (state.tenant_for(&headers), app::ssr::origin_of(&headers))
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let pending: Option<PendingLogin> = session.remove(&pending_key(&t)).await.ok().flatten();
@@ -286,7 +272,8 @@ pub async fn logout(
     headers: HeaderMap,
     session: Session,
 ) -> Response {
-    let (Some(t), Some(origin)) = (tenant(&state, &headers), origin(&headers)) else {
+    let (Some(t), Some(origin)) = (state.tenant_for(&headers), app::ssr::origin_of(&headers))
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let user: Option<SessionUser> = session

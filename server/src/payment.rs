@@ -3,7 +3,6 @@
 //! order is finalised exactly once whichever of these arrives first.
 
 use app::purchase::{self, finalize};
-use app::ssr::Tenant;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,15 +11,9 @@ use base64::Engine;
 use s360::model::order::{OrderId, OrderState, PaymentNotification};
 use s360::model::ticket::{GetTicketsRequest, PrintFormat, PrintTicketsRequest, TicketState};
 use serde::Deserialize;
-use std::sync::Arc;
 use tower_sessions::Session;
 
 use crate::startup::AppState;
-
-fn tenant(state: &AppState, headers: &HeaderMap) -> Option<Arc<Tenant>> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    state.shop.tenant_for_host(host)
-}
 
 fn order_url(order_id: OrderId, secret: &str) -> String {
     format!("/orders/{}?access={secret}", order_id.0)
@@ -32,7 +25,7 @@ pub async fn payment_return(
     headers: HeaderMap,
     session: Session,
 ) -> Response {
-    let Some(tenant) = tenant(&state, &headers) else {
+    let Some(tenant) = state.tenant_for(&headers) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let Some(order_id) = purchase::paying_order(&tenant, &session).await else {
@@ -135,7 +128,7 @@ pub async fn tickets_pdf(
     Path(order_id): Path<i64>,
     Query(q): Query<Access>,
 ) -> Response {
-    let Some(tenant) = tenant(&state, &headers) else {
+    let Some(tenant) = state.tenant_for(&headers) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let client = tenant.catalog.client();

@@ -28,6 +28,14 @@ pub struct AppState {
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
 }
 
+impl AppState {
+    /// The institution a request is for, by its `Host` header.
+    pub fn tenant_for(&self, headers: &axum::http::HeaderMap) -> Option<Arc<Tenant>> {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        self.shop.tenant_for_host(host)
+    }
+}
+
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         s.leptos_options.clone()
