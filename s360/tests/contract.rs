@@ -180,6 +180,48 @@ async fn time_slots_of_a_day() {
     assert!(items
         .iter()
         .all(|i| i.timeslot_id.is_some() && i.capacity == 40));
+
+    // guided tours of that day: English at 11:00, French at 14:00, German at 16:00
+    let ids: Vec<_> = items.iter().filter_map(|i| i.timeslot_id).collect();
+    let tours = c
+        .get_available_theme_and_language(&ThemeAndLanguageRequest {
+            pass_id: visit.id,
+            timeslot_ids: ids.clone(),
+        })
+        .await
+        .unwrap();
+    let langs: Vec<&str> = tours.iter().map(|t| t.language_code.as_str()).collect();
+    if ids.len() == 16 {
+        assert_eq!(langs, ["en", "fr", "de"]);
+    }
+    assert!(tours.iter().all(|t| ids.contains(&t.timeslot_id)));
+    // not a pass: a business error
+    let audio = catalog.products().find(|p| p.code == "AUDIO").unwrap();
+    let err = c
+        .get_available_theme_and_language(&ThemeAndLanguageRequest {
+            pass_id: audio.id,
+            timeslot_ids: ids,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Other(ref code, _) if code == "error.invalidParameter"));
+
+    // getCatalog: the same tree without prices
+    let light: s360::model::catalog::CatalogResult = c
+        .call(
+            Service::Catalog,
+            "getCatalog",
+            &serde_json::json!({}),
+            s360::client::Idempotency::Safe,
+        )
+        .await
+        .unwrap();
+    let light = light.catalog_data.unwrap();
+    assert_eq!(light.products().count(), 3);
+    assert!(light
+        .products()
+        .flat_map(|p| p.event.iter().flat_map(|e| e.performances.iter()))
+        .all(|perf| perf.prices.is_empty()));
 }
 
 #[tokio::test]

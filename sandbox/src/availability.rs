@@ -19,6 +19,7 @@ pub fn dispatch(
         "getEventAvailability" => parse(body).map(|r| event(inst, r)),
         "getPerformanceAvailability" => parse(body).map(|r| performance(inst, r)),
         "getProductAvailability" => parse(body).map(|r| product(inst, r)),
+        "getAvailableThemeAndLanguage" => parse(body).map(|r| themes_and_languages(inst, r)),
         "getUpdatedAvailabilities" => parse(body).map(|r| updated(inst, r)),
         "getSeatsAvailability" => parse(body).map(|r| seats(inst, r)),
         _ => return None,
@@ -314,5 +315,47 @@ fn seats(inst: &Institution, req: s360::model::order::SeatsAvailabilityRequest) 
             seats,
             standing_areas,
         }),
+    })
+}
+
+/// Guided tours of a visit pass (OUR DESIGN for the seed): the "highlights" tour (theme 1)
+/// starts at 11:00 in English, 14:00 in French and 16:00 in German, on every open day.
+pub const HIGHLIGHTS_THEME_ID: i64 = 1;
+
+fn themes_and_languages(inst: &Institution, req: ThemeAndLanguageRequest) -> MethodResult {
+    use chrono::Timelike;
+    let product = inst
+        .product(req.pass_id)
+        .ok_or_else(|| BusinessError::not_found(format!("pass {}", req.pass_id)))?;
+    let pass = product
+        .pass
+        .as_ref()
+        .ok_or_else(|| BusinessError::invalid(format!("product {} is not a pass", req.pass_id)))?;
+    if req.timeslot_ids.is_empty() {
+        return Err(BusinessError::invalid("timeslotIds is mandatory"));
+    }
+    let mut list = Vec::new();
+    for id in &req.timeslot_ids {
+        let slot = pass
+            .timeslots
+            .iter()
+            .find(|t| t.id == *id)
+            .ok_or_else(|| BusinessError::not_found(format!("time slot {id}")))?;
+        let language = match (slot.start.hour(), slot.start.minute()) {
+            (11, 0) => Some("en"),
+            (14, 0) => Some("fr"),
+            (16, 0) => Some("de"),
+            _ => None,
+        };
+        if let (true, Some(language)) = (pass.guided, language) {
+            list.push(ThemeAndLanguage {
+                language_code: language.into(),
+                theme_id: HIGHLIGHTS_THEME_ID,
+                timeslot_id: slot.id,
+            });
+        }
+    }
+    ok(ThemeAndLanguageResult {
+        list_theme_and_language: list,
     })
 }

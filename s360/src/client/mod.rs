@@ -559,6 +559,22 @@ impl Client {
             .product_availabilities)
     }
 
+    /// Guided-tour themes and languages of a visit pass's time slots.
+    pub async fn get_available_theme_and_language(
+        &self,
+        req: &ThemeAndLanguageRequest,
+    ) -> Result<Vec<ThemeAndLanguage>, Error> {
+        let r: ThemeAndLanguageResult = self
+            .call(
+                Service::Availability,
+                "getAvailableThemeAndLanguage",
+                req,
+                Idempotency::Safe,
+            )
+            .await?;
+        Ok(r.list_theme_and_language)
+    }
+
     pub async fn get_updated_availabilities(
         &self,
         req: &UpdatedAvailabilitiesRequest,

@@ -199,3 +199,29 @@ mod tests {
         assert!(!SoldOut.buyable());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// getAvailableThemeAndLanguage (visit passes: guided-tour themes and languages per time slot)
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThemeAndLanguageRequest {
+    pub pass_id: ProductId,
+    #[serde(default)]
+    pub timeslot_ids: Vec<TimeslotId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThemeAndLanguage {
+    pub language_code: String,
+    pub theme_id: i64,
+    pub timeslot_id: TimeslotId,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThemeAndLanguageResult {
+    #[serde(default)]
+    pub list_theme_and_language: Vec<ThemeAndLanguage>,
+}
