@@ -792,7 +792,7 @@ pub async fn order_view(
         Err(S360Error::NotFound(_)) => return Ok(None),
         Err(e) => return Err(s360_error(e)),
     };
-    if !constant_time_eq(d.order_secret_id.as_bytes(), access.as_bytes()) {
+    if !s360::constant_time_eq(d.order_secret_id.as_bytes(), access.as_bytes()) {
         return Ok(None);
     }
     // the owner looking at a running order: finalise it if its payment is settled
@@ -872,10 +872,6 @@ pub async fn order_view(
         tickets,
         access: d.order_secret_id,
     }))
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

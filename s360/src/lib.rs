@@ -19,3 +19,9 @@ pub use envelope::{Envelope, Service};
 pub use ids::*;
 pub use money::{Amount, Currency};
 pub use text::Translations;
+
+/// Compares secrets (tokens, order secrets, PKCE state) without leaking where they differ
+/// through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

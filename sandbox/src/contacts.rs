@@ -168,7 +168,7 @@ impl ContactStore {
         })?;
         let expected = c.password_hash.as_deref()?;
         let given = hash_password(&c.data.contact_number, password);
-        crate::constant_time_eq(expected.as_bytes(), given.as_bytes()).then_some(c)
+        s360::constant_time_eq(expected.as_bytes(), given.as_bytes()).then_some(c)
     }
 
     fn login_taken(&self, email: &str, except: Option<&str>) -> bool {

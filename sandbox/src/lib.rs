@@ -306,12 +306,8 @@ impl Sandbox {
             .get("authorization")
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "))
-            .is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()))
+            .is_some_and(|t| s360::constant_time_eq(t.as_bytes(), expected.as_bytes()))
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn token(State(sb): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
@@ -329,7 +325,7 @@ async fn token(State(sb): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Respo
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     match sb.secret_of(&req.operator) {
-        Some(secret) if constant_time_eq(secret.as_bytes(), req.secret.as_bytes()) => {
+        Some(secret) if s360::constant_time_eq(secret.as_bytes(), req.secret.as_bytes()) => {
             let token = auth::issue(
                 &req.operator,
                 &secret,

@@ -650,7 +650,7 @@ fn verifier_ok(verifier: &str, challenge: &str) -> bool {
         && verifier
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
-        && crate::constant_time_eq(
+        && s360::constant_time_eq(
             b64url_sha256(verifier.as_bytes()).as_bytes(),
             challenge.as_bytes(),
         )
@@ -676,7 +676,7 @@ async fn token(
     };
     let mut inst = lock(&inst);
     let client_ok = inst.operators.iter().any(|o| {
-        o.code == client_id && crate::constant_time_eq(o.secret.as_bytes(), secret.as_bytes())
+        o.code == client_id && s360::constant_time_eq(o.secret.as_bytes(), secret.as_bytes())
     });
     if !client_ok {
         return oauth_error(

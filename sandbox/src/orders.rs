@@ -1176,26 +1176,13 @@ fn single_entry_line(
             perf.id
         )));
     }
-    let cat = perf
-        .seat_categories
-        .iter()
-        .find(|c| c.id == o.seat_category_id)
-        .ok_or_else(|| {
-            BusinessError::not_found(format!(
-                "seat category {} of performance {}",
-                o.seat_category_id, perf.id
-            ))
-        })?;
-    let price = perf
-        .prices
-        .iter()
-        .find(|p| p.seat_cat_id == cat.id && p.aud_sub_cat_id == o.audience_sub_category_id)
-        .ok_or_else(|| {
-            BusinessError::invalid(format!(
-                "no price for tariff {} in seat category {}",
-                o.audience_sub_category_id, cat.code
-            ))
-        })?;
+    let (cat, price) = priced_category(
+        &perf.seat_categories,
+        &perf.prices,
+        o.seat_category_id,
+        o.audience_sub_category_id,
+        || format!("performance {}", perf.id),
+    )?;
     let venue = venue_of(inst, perf)
         .and_then(|v| inst.venues.get(v))
         .ok_or_else(|| BusinessError::invalid(format!("performance {} has no venue", perf.id)))?;
@@ -1256,26 +1243,13 @@ fn composed_line(
             product.code
         )));
     }
-    let cat = line
-        .seat_categories
-        .iter()
-        .find(|c| c.id == o.seat_category_id)
-        .ok_or_else(|| {
-            BusinessError::not_found(format!(
-                "seat category {} of product {}",
-                o.seat_category_id, product.code
-            ))
-        })?;
-    let price = line
-        .prices
-        .iter()
-        .find(|p| p.seat_cat_id == cat.id && p.aud_sub_cat_id == o.audience_sub_category_id)
-        .ok_or_else(|| {
-            BusinessError::invalid(format!(
-                "no price for tariff {} in seat category {}",
-                o.audience_sub_category_id, cat.code
-            ))
-        })?;
+    let (cat, price) = priced_category(
+        &line.seat_categories,
+        &line.prices,
+        o.seat_category_id,
+        o.audience_sub_category_id,
+        || format!("product {}", product.code),
+    )?;
     let perfs = &line.performance_ids;
     let first = perfs
         .first()
@@ -2112,4 +2086,37 @@ pub fn transaction(inst: &Institution, tid: &str) -> Option<(Payment, OrderState
         .iter()
         .find(|p| p.data.transaction_id.as_deref() == Some(tid))?;
     Some((p.clone(), o.state))
+}
+
+/// The seat category a line asks for and its price for the tariff, from a performance's or a
+/// composed product's categories and prices; `owner` names them in the error.
+fn priced_category<'a>(
+    categories: &'a [s360::model::catalog::SeatCategory],
+    prices: &'a [s360::model::catalog::Price],
+    seat_category_id: SeatCategoryId,
+    tariff: AudienceSubCategoryId,
+    owner: impl Fn() -> String,
+) -> Result<
+    (
+        &'a s360::model::catalog::SeatCategory,
+        &'a s360::model::catalog::Price,
+    ),
+    BusinessError,
+> {
+    let cat = categories
+        .iter()
+        .find(|c| c.id == seat_category_id)
+        .ok_or_else(|| {
+            BusinessError::not_found(format!("seat category {seat_category_id} of {}", owner()))
+        })?;
+    let price = prices
+        .iter()
+        .find(|p| p.seat_cat_id == cat.id && p.aud_sub_cat_id == tariff)
+        .ok_or_else(|| {
+            BusinessError::invalid(format!(
+                "no price for tariff {tariff} in seat category {}",
+                cat.code
+            ))
+        })?;
+    Ok((cat, price))
 }

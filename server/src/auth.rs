@@ -181,7 +181,7 @@ pub async fn callback(
             "The login answer was incomplete. Please log in again.",
         );
     };
-    if !app::purchase::constant_time_eq(returned_state.as_bytes(), pending.csrf.as_bytes()) {
+    if !s360::constant_time_eq(returned_state.as_bytes(), pending.csrf.as_bytes()) {
         return problem(
             StatusCode::BAD_REQUEST,
             "The login answer did not match this browser. Please log in again.",

@@ -135,7 +135,7 @@ pub async fn tickets_pdf(
     let Ok(d) = client.get_order_details(OrderId(order_id), None).await else {
         return (StatusCode::NOT_FOUND, "No such order.").into_response();
     };
-    if !purchase::constant_time_eq(d.order_secret_id.as_bytes(), q.access.as_bytes()) {
+    if !s360::constant_time_eq(d.order_secret_id.as_bytes(), q.access.as_bytes()) {
         return (StatusCode::NOT_FOUND, "No such order.").into_response();
     }
     if d.order_state != OrderState::Closed {
