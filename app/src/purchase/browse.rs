@@ -1,0 +1,142 @@
+//! What the event and performance pages show, from the catalog and availability caches.
+
+use s360::model::availability::AvailabilityLevel;
+use s360::model::catalog::{Performance, Product};
+use s360::{PerformanceId, ProductId};
+
+use super::*;
+use crate::ssr::{level_text, product_level};
+
+fn find_event(snap: &CatalogSnapshot, id: i64) -> Option<&Product> {
+    snap.catalog
+        .products()
+        .find(|p| p.id == ProductId(id) && p.state.on_sale() && p.event.is_some())
+}
+
+fn price_range(snap: &CatalogSnapshot, perf: &Performance, locale: &str) -> Option<String> {
+    let amounts: Vec<_> = perf
+        .prices
+        .iter()
+        .map(|p| p.amount)
+        .filter(|a| a.0 > 0)
+        .collect();
+    let cur = &snap.pos.institution_currency;
+    let (min, max) = (amounts.iter().min()?, amounts.iter().max()?);
+    Some(if min == max {
+        min.format(cur, locale)
+    } else {
+        format!("{} – {}", min.format(cur, locale), max.format(cur, locale))
+    })
+}
+
+pub async fn event_view(
+    tenant: &Tenant,
+    product_id: i64,
+    locale: &str,
+) -> Result<Option<EventView>, BuyerError> {
+    let snap = snapshot(tenant)?;
+    let Some(product) = find_event(&snap, product_id) else {
+        return Ok(None);
+    };
+    let items = tenant
+        .availability(&snap)
+        .get(product)
+        .await
+        .map_err(s360_error)?;
+    let main = &snap.pos.main_language;
+    let mut performances = Vec::new();
+    for perf in product
+        .event
+        .iter()
+        .flat_map(|e| e.performances.iter())
+        .filter(|p| p.state.on_sale())
+    {
+        let mine: Vec<_> = items
+            .iter()
+            .filter(|i| i.performance_id == Some(perf.id))
+            .cloned()
+            .collect();
+        let level = product_level(&mine);
+        performances.push(PerformanceRow {
+            id: perf.id.0,
+            when: when(&perf.start),
+            price_range: price_range(&snap, perf, locale),
+            availability: format!("{level:?}").to_ascii_uppercase(),
+            availability_text: level_text(level).to_string(),
+            buyable: level.buyable(),
+        });
+    }
+    Ok(Some(EventView {
+        shop: shop_info(tenant, &snap, locale),
+        product_id,
+        name: product.external_name.best(locale, main).to_string(),
+        description: product.external_description.best(locale, main).to_string(),
+        performances,
+    }))
+}
+
+pub async fn performance_view(
+    tenant: &Tenant,
+    product_id: i64,
+    performance_id: i64,
+    locale: &str,
+) -> Result<Option<PerformanceView>, BuyerError> {
+    let snap = snapshot(tenant)?;
+    let Some(product) = find_event(&snap, product_id) else {
+        return Ok(None);
+    };
+    let Some(perf) = product
+        .event
+        .iter()
+        .flat_map(|e| e.performances.iter())
+        .find(|p| p.id == PerformanceId(performance_id) && p.state.on_sale())
+    else {
+        return Ok(None);
+    };
+    let items = tenant
+        .availability(&snap)
+        .get(product)
+        .await
+        .map_err(s360_error)?;
+    let main = &snap.pos.main_language;
+    let cur = &snap.pos.institution_currency;
+    let categories = perf
+        .seat_categories
+        .iter()
+        .map(|cat| {
+            let item = items
+                .iter()
+                .find(|i| i.performance_id == Some(perf.id) && i.seat_category_id == Some(cat.id));
+            let level = item.map_or(AvailabilityLevel::Unknown, |i| i.availability_level);
+            let mut prices: Vec<TariffPrice> = perf
+                .prices
+                .iter()
+                .filter(|p| p.seat_cat_id == cat.id)
+                .map(|p| TariffPrice {
+                    tariff_id: p.aud_sub_cat_id.0,
+                    tariff: tariff_name(&snap, p.aud_sub_cat_id, locale),
+                    price: p.amount.format(cur, locale),
+                })
+                .collect();
+            prices.sort_by_key(|p| p.tariff_id);
+            SeatCategoryRow {
+                id: cat.id.0,
+                name: cat.external_name.best(locale, main).to_string(),
+                availability: format!("{level:?}").to_ascii_uppercase(),
+                availability_text: level_text(level).to_string(),
+                remaining: item.map_or(0, |i| i.availability),
+                buyable: level.buyable(),
+                prices,
+            }
+        })
+        .collect();
+    Ok(Some(PerformanceView {
+        shop: shop_info(tenant, &snap, locale),
+        product_id,
+        product_name: product.external_name.best(locale, main).to_string(),
+        performance_id,
+        when: when(&perf.start),
+        categories,
+        max_quantity: snap.pos.max_seats_per_performance,
+    }))
+}
