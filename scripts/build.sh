@@ -7,6 +7,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PROFILE=dev
 [ "${1:-}" = "--release" ] && PROFILE=release
 
+# one build at a time per target dir (parallel runs would race on target/site)
+mkdir -p "$TARGET_DIR"
+exec 9>"$TARGET_DIR/.build.lock"
+flock 9
+
 ensure_wasm_toolchain
 ensure_wasm_bindgen
 ensure_npm_packages
