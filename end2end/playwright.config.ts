@@ -1,10 +1,23 @@
 import { defineConfig } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 // The shop under test: the real server binary with the embedded S-360 sandbox.
 // scripts/test.sh builds it and passes SHOP_BIN; Playwright never downloads a browser.
 const port = Number(process.env.SHOP_E2E_PORT ?? 3100);
 const bin = process.env.SHOP_BIN ?? '../target/debug/shop';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
+// A third-party OpenID Connect provider (node-oidc-provider, end2end/oidc/provider.mjs): PLAY's
+// buyers log in there; MOSA and CUBE keep S-360 as their identity provider. Its port follows
+// the shop's (3202 -> 3302) so that runs on different shop ports never share a provider.
+const oidcPort = Number(process.env.OIDC_E2E_PORT ?? port + 100);
+// The sandbox's admin API (fault injection) for journeys such as cart expiry; the tests read
+// the same variable. A fresh data dir per run for the registry of started payments (workers
+// inherit the environment, so they all see the same values).
+process.env.SANDBOX_ADMIN_TOKEN ??= 'e2e-admin';
+process.env.SHOP_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'shop-e2e-'));
+const dataDir = process.env.SHOP_E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './tests',
@@ -31,17 +44,35 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: bin,
-    url: `http://127.0.0.1:${port}/readyz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: siteRoot,
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      command: 'node oidc/provider.mjs',
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { OIDC_PORT: String(oidcPort), SHOP_E2E_PORT: String(port) },
     },
-  },
+    {
+      command: bin,
+      url: `http://127.0.0.1:${port}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: siteRoot,
+        RUST_LOG: 'warn',
+        // fault injection for the cart-expiry journey; payments registry in a throwaway dir
+        SANDBOX_ADMIN_TOKEN: process.env.SANDBOX_ADMIN_TOKEN,
+        SHOP_DATA_DIR: dataDir,
+        SHOP_OIDC_PLAY_ISSUER: `http://127.0.0.1:${oidcPort}`,
+        SHOP_OIDC_PLAY_CLIENT_ID: 'ticket-shop',
+        SHOP_OIDC_PLAY_CLIENT_SECRET: 'ticket-shop-e2e-secret',
+        SHOP_OIDC_PLAY_SCOPES: 'email profile',
+      },
+    },
+  ],
 });

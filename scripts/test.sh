@@ -12,6 +12,7 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy -p frontend --all-targets --quiet -- -D warnings
 
+apt_install redis-server  # the Redis session-store test starts its own redis-server
 log "cargo test (unit, contract and integration tests)"
 cargo test --quiet
 

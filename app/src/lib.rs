@@ -1,6 +1,12 @@
 //! The shop's pages. Rendered on the server (feature `ssr`) and hydrated in the browser
 //! (feature `hydrate`); data comes from server functions over the `s360` caches.
 
+// UI strings of every page, compiled in from app/locales/*.yml (see i18n.rs)
+rust_i18n::i18n!("locales", fallback = "en");
+
+#[cfg(feature = "ssr")]
+pub mod account;
+pub mod i18n;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod purchase;
@@ -15,9 +21,13 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let lang = ssr::provide_page_lang();
+    #[cfg(not(feature = "ssr"))]
+    let lang = i18n::Lang::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -35,6 +45,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // the server's shell provides the page's language; the browser reads it back from <html>
+    #[cfg(feature = "hydrate")]
+    if use_context::<i18n::Lang>().is_none() {
+        provide_context(i18n::document_lang());
+    }
     // Effects run only in the browser: the marker tells tests (and CSS) that the page is live.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
@@ -55,6 +70,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("checkout") view=routes::checkout::CheckoutPage/>
                     <Route path=StaticSegment("pay") view=routes::checkout::PayPage/>
                     <Route path=(StaticSegment("orders"), ParamSegment("id")) view=routes::order::OrderPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=routes::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("delete")) view=routes::account::DeleteAccountPage/>
+                    <Route path=(StaticSegment("account"), StaticSegment("deleted")) view=routes::account::AccountDeletedPage/>
                 </Routes>
             </Router>
         </div>

@@ -10,8 +10,43 @@ pub struct ShopInfo {
     pub name: String,
     pub locality: String,
     pub currency: String,
-    /// CSS colour of the institution's brand.
+    pub branding: Branding,
+    /// Languages this shop is offered in (the switcher's choices).
+    pub languages: Vec<crate::i18n::Lang>,
+}
+
+/// How an institution's shop looks: set per institution in the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Branding {
+    /// Header background and buttons (CSS colour).
     pub brand_color: String,
+    /// Text on the brand colour; must contrast with it (WCAG AA).
+    pub on_brand_color: String,
+    /// Links and highlights.
+    pub accent_color: String,
+    /// Logo shown in the header (URL or site path), with the institution's name as its text.
+    pub logo: Option<String>,
+    /// Links in the footer (the institution's site, terms, privacy, contact).
+    pub footer_links: Vec<FooterLink>,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            brand_color: "#1d4f91".into(),
+            on_brand_color: "#ffffff".into(),
+            accent_color: "#1d4f91".into(),
+            logo: None,
+            footer_links: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FooterLink {
+    pub label: String,
+    pub href: String,
 }
 
 /// One product on the programme.
@@ -141,6 +176,10 @@ pub struct OrderView {
     pub tickets: Vec<TicketRow>,
     /// Secret link part that lets the buyer download the tickets.
     pub access: String,
+    /// The card was refused or the payment cancelled while the seats are still held: the
+    /// buyer can pay again (`/pay`).
+    #[serde(default)]
+    pub can_retry: bool,
 }
 
 /// The logged-in buyer, as kept in the session after an OpenID Connect login.
@@ -158,4 +197,64 @@ pub struct SessionUser {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
     pub name: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The buyer's account (profile page)
+
+/// A postal address as the profile form edits it (all empty: no such address).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddressFields {
+    pub line1: String,
+    pub line2: String,
+    pub zip_code: String,
+    pub town: String,
+    /// ISO-3166 alpha-2 (`CH`).
+    pub country_code: String,
+}
+
+impl AddressFields {
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.line1,
+            &self.line2,
+            &self.zip_code,
+            &self.town,
+            &self.country_code,
+        ]
+        .iter()
+        .all(|f| f.trim().is_empty())
+    }
+}
+
+/// The profile form, as posted (`profile[first_name]`, `profile[main][town]`, ...) and as
+/// shown. Checkboxes are present (`"on"`) when ticked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub main: AddressFields,
+    /// Ship to the main address.
+    pub shipment_same: Option<String>,
+    pub shipment: AddressFields,
+    /// Bill to the main address.
+    pub billing_same: Option<String>,
+    pub billing: AddressFields,
+    /// Opt-ins (S-360 criteria `NEWSLETTER`, `PARTNER_OFFERS`).
+    pub newsletter: Option<String>,
+    pub partner_offers: Option<String>,
+}
+
+/// What the account page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub shop: ShopInfo,
+    pub contact_number: String,
+    pub profile: ProfileForm,
+    /// Who the buyer logs in with: `None` for S-360's own login, else the provider's host.
+    pub identity_provider: Option<String>,
 }

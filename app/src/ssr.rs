@@ -5,11 +5,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use leptos::prelude::*;
+use rust_i18n::t;
 use s360::client::{AvailabilityCache, CatalogCache, CatalogSnapshot};
 use s360::model::availability::{AvailabilityItem, AvailabilityLevel, DEFAULT_ALERT_RATIO_PERCENT};
 use s360::model::catalog::{Product, ProductFamilyType};
 
-use crate::model::{ProductCard, Programme, ShopInfo};
+use crate::i18n::Lang;
+use crate::model::{Branding, ProductCard, Programme};
 
 /// One institution's shop.
 #[derive(Debug)]
@@ -17,27 +19,81 @@ pub struct Tenant {
     pub code: String,
     /// Host names that select this tenant (`mosa.localhost`, `tickets.mosa.ch`).
     pub hosts: Vec<String>,
-    pub brand_color: String,
+    pub branding: Branding,
+    /// Languages offered, the first being the default when the buyer's browser asks for none.
+    pub languages: Vec<Lang>,
     pub catalog: Arc<CatalogCache>,
     availability: OnceLock<AvailabilityCache>,
     pub availability_max_age: Duration,
+    /// The shop's configured public origin (`https://tickets.mosa.ch`): URLs handed to S-360
+    /// (payment return and notification, login redirect) are built on it. `None`: from the
+    /// request's `Host` (local development). Set with [`Tenant::with_public_origin`].
+    pub public_origin: Option<String>,
+    /// Without a public origin, whether a proxy's `X-Forwarded-Proto: https` is believed.
+    pub trust_forwarded_proto: bool,
+    /// The payments this shop started for the institution (kept across restarts when the
+    /// server gives a durable registry, see [`Tenant::with_payments`]).
+    pub payments: Arc<dyn crate::purchase::PaymentRegistry>,
 }
 
 impl Tenant {
     pub fn new(
         code: String,
         hosts: Vec<String>,
-        brand_color: String,
+        branding: Branding,
+        languages: Vec<Lang>,
         catalog: Arc<CatalogCache>,
     ) -> Self {
+        let languages = if languages.is_empty() {
+            Lang::ALL.to_vec()
+        } else {
+            languages
+        };
         Tenant {
             code,
             hosts,
-            brand_color,
+            branding,
+            languages,
             catalog,
             availability: OnceLock::new(),
             availability_max_age: Duration::from_secs(600),
+            public_origin: None,
+            trust_forwarded_proto: false,
+            payments: Arc::new(crate::purchase::MemoryRegistry::default()),
         }
+    }
+
+    /// Sets the public origin (already validated by the configuration) and whether
+    /// `X-Forwarded-Proto` is trusted when there is none.
+    pub fn with_public_origin(
+        mut self,
+        origin: Option<String>,
+        trust_forwarded_proto: bool,
+    ) -> Self {
+        self.public_origin = origin;
+        self.trust_forwarded_proto = trust_forwarded_proto;
+        self
+    }
+
+    /// Keeps the started payments in `registry` (durable) instead of memory.
+    pub fn with_payments(mut self, registry: Arc<dyn crate::purchase::PaymentRegistry>) -> Self {
+        self.payments = registry;
+        self
+    }
+
+    /// `scheme://host[:port]` under which buyers reach this shop: the configured public origin,
+    /// else the request's `Host` over http (https only when a trusted proxy says so).
+    pub fn origin(&self, headers: &http::HeaderMap) -> Option<String> {
+        if let Some(o) = &self.public_origin {
+            return Some(o.clone());
+        }
+        let host = headers.get(http::header::HOST)?.to_str().ok()?;
+        let https = self.trust_forwarded_proto
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        host_origin(host, https)
     }
 
     /// The availability cache (it needs the point of sale, known once the catalog loaded).
@@ -147,25 +203,22 @@ pub async fn programme(tenant: &Tenant, locale: &str) -> Result<Programme, PageE
         cards.push(ProductCard {
             id: p.id.0,
             name: p.external_name.best(locale, main).to_string(),
-            family: family_label(p).to_string(),
-            price_from: min_price(p).map(|a| format!("from {}", a.format(currency, locale))),
-            dates: date_range(p),
+            family: family_label(p, locale),
+            price_from: min_price(p).map(|a| {
+                t!(
+                    "home.price_from",
+                    locale = locale,
+                    price = a.format(currency, locale)
+                )
+                .into_owned()
+            }),
+            dates: date_range(p, locale),
             availability: format!("{level:?}").to_ascii_uppercase(),
-            availability_text: level_text(level).to_string(),
+            availability_text: level_text(level, locale),
             href: p.event.is_some().then(|| format!("/event/{}", p.id)),
         });
     }
-    let shop = ShopInfo {
-        code: tenant.code.clone(),
-        name: pos.organization_name.best(locale, main).to_string(),
-        locality: pos
-            .place_address_data
-            .as_ref()
-            .map(|a| a.locality.clone())
-            .unwrap_or_default(),
-        currency: currency.currency_code.clone(),
-        brand_color: tenant.brand_color.clone(),
-    };
+    let shop = crate::purchase::shop_info(tenant, &snap, locale);
     Ok(Programme {
         shop,
         products: cards,
@@ -198,27 +251,31 @@ pub fn product_level(items: &[AvailabilityItem]) -> AvailabilityLevel {
     }
 }
 
-pub fn level_text(level: AvailabilityLevel) -> &'static str {
-    match level {
-        AvailabilityLevel::Good => "Available",
-        AvailabilityLevel::Limited | AvailabilityLevel::Optionable => "Few places left",
-        AvailabilityLevel::SoldOut => "Sold out",
-        AvailabilityLevel::OutsideSalePeriod => "Not on sale",
-        AvailabilityLevel::NotVisible | AvailabilityLevel::Unknown => "Availability unknown",
-    }
+/// The availability level in words (never colour alone).
+pub fn level_text(level: AvailabilityLevel, locale: &str) -> String {
+    let key = match level {
+        AvailabilityLevel::Good => "level.good",
+        AvailabilityLevel::Limited | AvailabilityLevel::Optionable => "level.limited",
+        AvailabilityLevel::SoldOut => "level.sold_out",
+        AvailabilityLevel::OutsideSalePeriod => "level.not_on_sale",
+        AvailabilityLevel::NotVisible | AvailabilityLevel::Unknown => "level.unknown",
+    };
+    t!(key, locale = locale).into_owned()
 }
 
-fn family_label(p: &Product) -> &'static str {
-    match p.product_family_type {
-        ProductFamilyType::SingleEntry => "Event",
-        ProductFamilyType::Seasonticket => "Season ticket",
+/// The buyer-facing family of a product.
+pub fn family_label(p: &Product, locale: &str) -> String {
+    let key = match p.product_family_type {
+        ProductFamilyType::SingleEntry => "family.event",
+        ProductFamilyType::Seasonticket => "family.season",
         ProductFamilyType::Pass if p.pass.as_ref().is_some_and(|x| !x.timeslots.is_empty()) => {
-            "Timed entry"
+            "family.timed"
         }
-        ProductFamilyType::Pass => "Pass",
-        ProductFamilyType::Service | ProductFamilyType::Goods => "Extra",
-        _ => "Package",
-    }
+        ProductFamilyType::Pass => "family.pass",
+        ProductFamilyType::Service | ProductFamilyType::Goods => "family.extra",
+        _ => "family.package",
+    };
+    t!(key, locale = locale).into_owned()
 }
 
 fn min_price(p: &Product) -> Option<s360::Amount> {
@@ -240,7 +297,7 @@ fn min_price(p: &Product) -> Option<s360::Amount> {
     perf.chain(items).chain(package).filter(|a| a.0 > 0).min()
 }
 
-fn date_range(p: &Product) -> String {
+fn date_range(p: &Product, locale: &str) -> String {
     let starts: Vec<_> = p
         .event
         .iter()
@@ -254,11 +311,17 @@ fn date_range(p: &Product) -> String {
     let (Some(first), Some(last)) = (starts.iter().min(), starts.iter().max()) else {
         return String::new();
     };
-    let fmt = |d: &chrono::DateTime<chrono::FixedOffset>| d.format("%-d %b %Y").to_string();
+    let day = |d| crate::purchase::day(d, locale);
     if first.date_naive() == last.date_naive() {
-        format!("{} at {}", fmt(first), first.format("%H:%M"))
+        t!(
+            "home.same_day",
+            locale = locale,
+            day = day(first),
+            time = first.format("%H:%M")
+        )
+        .into_owned()
     } else {
-        format!("{} – {}", fmt(first), fmt(last))
+        format!("{} – {}", day(first), day(last))
     }
 }
 
@@ -269,19 +332,124 @@ pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
         .map_err(|_| ServerFnError::new("sessions are not available"))
 }
 
-/// `http://host[:port]` of a request, from its `Host` (and a proxy's `X-Forwarded-Proto`).
-pub fn origin_of(headers: &http::HeaderMap) -> Option<String> {
-    let host = headers.get(http::header::HOST)?.to_str().ok()?;
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        == Some("https");
-    Some(format!("{}://{host}", if https { "https" } else { "http" }))
+/// `scheme://host[:port]` from a `Host` header value, refused unless it is a plain host name
+/// or address with an optional port (it ends up in URLs given to S-360).
+fn host_origin(host: &str, https: bool) -> Option<String> {
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    plain.then(|| format!("{}://{host}", if https { "https" } else { "http" }))
 }
 
-/// `http://host[:port]` of the current request, for URLs S-360 sends the buyer back to.
+/// `http://host[:port]` of a request from its `Host` alone (never `X-Forwarded-Proto`). Prefer
+/// [`ShopState::origin_of`], which honours the institution's configured public origin.
+pub fn origin_of(headers: &http::HeaderMap) -> Option<String> {
+    host_origin(headers.get(http::header::HOST)?.to_str().ok()?, false)
+}
+
+impl ShopState {
+    /// The public origin of the institution a request is for (see [`Tenant::origin`]).
+    pub fn origin_of(&self, headers: &http::HeaderMap) -> Option<String> {
+        let host = headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        self.tenant_for_host(host)?.origin(headers)
+    }
+}
+
+/// The shop's public origin for the current request, for URLs S-360 sends the buyer back to.
 pub async fn request_origin() -> Result<String, ServerFnError> {
     let parts =
         use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))?;
-    origin_of(&parts.headers).ok_or_else(|| ServerFnError::new("the request has no Host header"))
+    let tenant = current_tenant().await?;
+    tenant
+        .origin(&parts.headers)
+        .ok_or_else(|| ServerFnError::new("the request has no usable Host header"))
+}
+
+/// The language of the current request: the page's (provided by the shell) or, in a server
+/// function called from the browser, from the request itself.
+pub fn request_lang() -> Lang {
+    if let Some(lang) = use_context::<Lang>() {
+        return lang;
+    }
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Lang::default();
+    };
+    let state = use_context::<ShopState>();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let tenant = state.and_then(|s| s.tenant_for_host(host));
+    lang_of(&parts, tenant.as_deref()).0
+}
+
+/// `?lang=` (true when it came from there: the answer sets the cookie), the `lang` cookie,
+/// `Accept-Language`, then the institution's first language.
+pub fn lang_of(parts: &http::request::Parts, tenant: Option<&Tenant>) -> (Lang, bool) {
+    let supported: &[Lang] = tenant.map_or(&Lang::ALL, |t| &t.languages);
+    let allowed = |l: Lang| supported.contains(&l).then_some(l);
+    let from_query = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::parse(v))
+            .and_then(allowed)
+    });
+    if let Some(lang) = from_query {
+        return (lang, true);
+    }
+    let from_cookie = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+        .and_then(allowed);
+    let from_browser = || {
+        parts
+            .headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| Lang::from_accept_language(h, supported))
+    };
+    let lang = from_cookie
+        .or_else(from_browser)
+        .or_else(|| supported.first().copied())
+        .unwrap_or_default();
+    (lang, false)
+}
+
+/// Chooses the page's language while the document shell renders: provides it to every
+/// component and, when the buyer picked it with `?lang=`, remembers it in a cookie.
+pub fn provide_page_lang() -> Lang {
+    let lang = use_context::<http::request::Parts>().map_or(Lang::default(), |parts| {
+        let state = use_context::<ShopState>();
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let tenant = state.and_then(|s| s.tenant_for_host(host));
+        let (lang, chosen) = lang_of(&parts, tenant.as_deref());
+        if chosen {
+            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                let cookie = format!(
+                    "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    lang.code()
+                );
+                if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+                    resp.append_header(http::header::SET_COOKIE, v);
+                }
+            }
+        }
+        lang
+    });
+    provide_context(lang);
+    lang
 }

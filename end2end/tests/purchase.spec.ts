@@ -66,7 +66,7 @@ test('guest buys tickets end to end', async ({ page }) => {
   await expect(page.getByTestId('cart-empty')).toBeVisible();
 });
 
-test('a refused card releases the order and says so', async ({ page }) => {
+test('a refused card keeps the seats and asks for another card', async ({ page }) => {
   await page.goto('/');
   await page.getByRole('link', { name: 'Hamlet' }).click();
   await page.getByRole('link', { name: /Choose seats for/ }).first().click();
@@ -87,9 +87,10 @@ test('a refused card releases the order and says so', async ({ page }) => {
   await frame.getByLabel(/Expiry/).fill('12/30');
   await frame.getByLabel(/CVC|Security code/).fill('123');
   await frame.getByRole('button', { name: /Pay/ }).click();
-  await expect(page).toHaveURL(/\/orders\/\d+\?access=/);
-  await expect(page.getByTestId('order-state')).toContainText('refused');
-  await expect(page.getByTestId('ticket')).toHaveCount(0);
+  // the order stays held (OUR DESIGN, s360-contract.md §14): back to the payment page
+  await expect(page).toHaveURL(/\/pay$/);
+  await expect(page.getByTestId('payment-notice')).toContainText('Your card was refused');
+  await expect(page.locator('iframe[title="Card payment"]')).toHaveCount(1);
 });
 
 test('an order link without its secret is not found', async ({ page }) => {

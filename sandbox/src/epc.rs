@@ -3,7 +3,10 @@
 //!
 //! Card data is posted to the sandbox only, never to the shop. Test cards:
 //! 4111 1111 1111 1111 pays, 4000 0000 0000 0002 is refused, 4000 0000 0000 0077 stays
-//! IN_PROGRESS for a while (5 s) and then pays. Any other valid number is refused.
+//! IN_PROGRESS for a while (5 s) and then pays, 4000 0000 0000 3220 asks for 3-D Secure: it pays
+//! after the same delay but S-360 is told only then, so the order's hold keeps counting and may
+//! expire first (the order ends ABANDONNED with a PAID payment). Any other valid number is
+//! refused.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -205,7 +208,7 @@ fn form_page(
 <button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
 </div>
 </form>
-<p class="hint">Test cards: 4111 1111 1111 1111 (paid), 4000 0000 0000 0002 (refused), 4000 0000 0000 0077 (paid after a delay).</p>"#,
+<p class="hint">Test cards: 4111 1111 1111 1111 (paid), 4000 0000 0000 0002 (refused), 4000 0000 0000 0077 (paid after a delay), 4000 0000 0000 3220 (3-D Secure).</p>"#,
         amount = esc(&amount),
         org = esc(&org),
         order = p
@@ -417,6 +420,7 @@ async fn submit(
             match digits.as_str() {
                 "4111111111111111" => CardOutcome::Paid,
                 "4000000000000077" => CardOutcome::Pending,
+                "4000000000003220" => CardOutcome::Authenticating,
                 _ => CardOutcome::Refused,
             }
         }
@@ -430,7 +434,7 @@ async fn submit(
     match orders::apply_outcome(&mut inst, &tid, outcome) {
         Ok(n) => {
             let status = n.status.clone();
-            if outcome == CardOutcome::Pending {
+            if matches!(outcome, CardOutcome::Pending | CardOutcome::Authenticating) {
                 settle_later(&sb, inst_lock.clone(), tid.clone());
             } else {
                 sb.notify_payment(&inst, payment.notify_url.clone(), n);
@@ -449,7 +453,8 @@ async fn submit(
     }
 }
 
-/// The delayed card: PAID after the pending delay, then the notification.
+/// The delayed cards: PAID after the pending delay (even if the order's hold expired meanwhile,
+/// for the 3-D Secure card), then the notification.
 fn settle_later(sb: &Arc<Sandbox>, inst: Arc<std::sync::Mutex<Institution>>, tid: String) {
     let sb = sb.clone();
     tokio::spawn(async move {

@@ -74,6 +74,19 @@ pub fn routes() -> Router<Arc<Sandbox>> {
 #[derive(Debug, Default)]
 pub struct IdpState {
     codes: HashMap<String, PendingCode>,
+    /// A fault for the next ID token issued (tests of relying parties).
+    token_fault: Option<TokenFault>,
+}
+
+/// A broken ID token the provider issues once, so relying parties can prove they refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFault {
+    /// A `nonce` other than the authorization request's.
+    WrongNonce,
+    /// Expired ten minutes ago (`exp` in the past).
+    Expired,
+    /// Issued for another client (`aud`).
+    WrongAudience,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +113,11 @@ impl IdpState {
         for c in self.codes.values_mut() {
             c.issued = c.issued.checked_sub(by).unwrap_or(c.issued);
         }
+    }
+
+    /// The next ID token issued carries `fault` (one token only).
+    pub fn set_token_fault(&mut self, fault: Option<TokenFault>) {
+        self.token_fault = fault;
     }
 
     /// How many codes wait for an exchange.
@@ -745,7 +763,7 @@ async fn token(
         );
     };
     let digest = Sha256::digest(access_token.as_bytes());
-    let id = IdClaims {
+    let mut id = IdClaims {
         iss,
         sub: pending.contact_number.clone(),
         aud: client_id,
@@ -756,6 +774,15 @@ async fn token(
         at_hash: Some(URL_SAFE_NO_PAD.encode(&digest[..16])),
         profile: profile(&inst, contact),
     };
+    match inst.oidc.token_fault.take() {
+        Some(TokenFault::WrongNonce) => id.nonce = Some(random_token()),
+        Some(TokenFault::Expired) => {
+            id.iat = now - 2 * TOKEN_TTL_SECS - 600;
+            id.exp = now - 600;
+        }
+        Some(TokenFault::WrongAudience) => id.aud = "SOMEONE_ELSE_WEB".into(),
+        None => {}
+    }
     let Some(id_token) = sign(&id, "JWT") else {
         return oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,

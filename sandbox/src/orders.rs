@@ -2025,6 +2025,10 @@ pub enum CardOutcome {
     Refused,
     Pending,
     Cancelled,
+    /// 3-D Secure: the bank authenticates the buyer before S-360 hears of the payment. The
+    /// payment is IN_PROGRESS at S-PAY but the order's `paymentState` stays WAITING, so its hold
+    /// keeps counting and may expire before the money is taken (order ABANDONNED, payment PAID).
+    Authenticating,
 }
 
 /// Applies an outcome to the payment of `tid` if it is still WAITING on a running order.
@@ -2052,6 +2056,8 @@ pub fn apply_outcome(
         .ok_or(PaymentState::Abandoned)?;
     let current = p.data.payment_state;
     let allowed = match outcome {
+        // an IN_PROGRESS payment settles even if the order was released meanwhile (only
+        // possible after `Authenticating`: a frozen hold never expires)
         CardOutcome::Paid => {
             current == PaymentState::InProgress || (current == PaymentState::Waiting && running)
         }
@@ -2063,7 +2069,7 @@ pub fn apply_outcome(
     let (state, status) = match outcome {
         CardOutcome::Paid => (PaymentState::Paid, "success"),
         CardOutcome::Refused => (PaymentState::Failed, "refused"),
-        CardOutcome::Pending => (PaymentState::InProgress, "pending"),
+        CardOutcome::Pending | CardOutcome::Authenticating => (PaymentState::InProgress, "pending"),
         CardOutcome::Cancelled => (PaymentState::CancelledByUser, "cancelled"),
     };
     p.data.payment_state = state;
@@ -2073,7 +2079,11 @@ pub fn apply_outcome(
         transaction_id: tid.to_string(),
         status: status.into(),
     };
-    o.payment_state = state;
+    // S-360 does not know of a payment still being authenticated: the order's state (and so
+    // its hold) is left alone
+    if outcome != CardOutcome::Authenticating {
+        o.payment_state = state;
+    }
     Ok(n)
 }
 

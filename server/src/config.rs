@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// One institution served by this shop.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     /// Institution code (MOSA).
@@ -19,13 +19,39 @@ pub struct TenantConfig {
     /// Host names selecting this shop, besides `{code}.localhost`.
     #[serde(default)]
     pub hosts: Vec<String>,
-    /// CSS colour of the brand.
-    #[serde(default = "default_brand")]
-    pub brand_color: String,
+    /// Colours, logo and footer links (TOML table `[tenants.branding]`).
+    #[serde(default)]
+    pub branding: app::model::Branding,
+    /// Languages offered (`en`, `fr`, `de`), the first being the default for browsers that
+    /// ask for none of them; empty = all three, English first.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// A third-party OpenID Connect provider for this institution's buyers (`[tenants.oidc]`,
+    /// or `SHOP_OIDC_{CODE}_*`); unset: S-360's own identity provider.
+    #[serde(default)]
+    pub oidc: Option<OidcProviderConfig>,
+    /// The shop's public origin for this institution (`https://tickets.mosa.ch`, no path), or
+    /// `SHOP_PUBLIC_ORIGIN_{CODE}`: the payment return and notification URLs handed to S-360
+    /// are built on it. Unset (local development): from the request's `Host`.
+    #[serde(default)]
+    pub public_origin: Option<String>,
 }
 
-fn default_brand() -> String {
-    "#1f4e79".into()
+/// A third-party OpenID Connect identity provider (Keycloak, Entra ID, oidc-provider, ...).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// The issuer; its discovery document is `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scopes besides `openid`; the shop needs the e-mail to link the buyer's S-360 contact.
+    #[serde(default = "default_oidc_scopes")]
+    pub scopes: Vec<String>,
+}
+
+fn default_oidc_scopes() -> Vec<String> {
+    vec!["email".into(), "profile".into()]
 }
 
 /// Where S-360 is.
@@ -55,6 +81,16 @@ pub struct Settings {
     pub s360_request_timeout: Duration,
     /// Period of the reconciliation of paid but unfinalised orders (`SHOP_RECONCILE_SECS`).
     pub reconcile_period: Duration,
+    /// Where sessions live (`SHOP_SESSION_STORE`: `memory` or `redis://...`).
+    pub session_store: crate::sessions::StoreConfig,
+    /// Longest life of a session, however active (`SHOP_SESSION_ABSOLUTE_HOURS`).
+    pub session_absolute: Duration,
+    /// Where the shop keeps what must survive a restart: the payments it started
+    /// (`SHOP_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Believe a proxy's `X-Forwarded-Proto` for institutions without `public_origin`
+    /// (`SHOP_TRUST_FORWARDED_PROTO`).
+    pub trust_forwarded_proto: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,24 +108,63 @@ struct FileConfig {
     session_idle_minutes: Option<u64>,
     s360_request_timeout_ms: Option<u64>,
     reconcile_secs: Option<u64>,
+    session_store: Option<String>,
+    session_absolute_hours: Option<u64>,
+    data_dir: Option<PathBuf>,
+    trust_forwarded_proto: Option<bool>,
     #[serde(default)]
     tenants: Vec<TenantConfig>,
 }
 
 /// The three demo institutions of the sandbox, with their brands.
 pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
+    let link = |label: &str, href: &str| app::model::FooterLink {
+        label: label.into(),
+        href: href.into(),
+    };
     [
-        ("MOSA", "#7a1f5c"),
-        ("CUBE", "#1d4f91"),
-        ("PLAY", "#0b6b3a"),
+        // code, brand, accent, languages (first = default), site
+        (
+            "MOSA",
+            "#7a1f5c",
+            "#7a1f5c",
+            ["fr", "en", "de"],
+            "https://mosa.example",
+        ),
+        (
+            "CUBE",
+            "#1d4f91",
+            "#1d4f91",
+            ["en", "fr", "de"],
+            "https://cube.example",
+        ),
+        (
+            "PLAY",
+            "#0b6b3a",
+            "#0b5c32",
+            ["de", "en", "fr"],
+            "https://play.example",
+        ),
     ]
     .into_iter()
-    .map(|(code, color)| TenantConfig {
+    .map(|(code, brand, accent, languages, site)| TenantConfig {
         code: code.into(),
         operator: format!("{code}_WEB"),
         secret: secret.into(),
-        hosts: vec![],
-        brand_color: color.into(),
+        branding: app::model::Branding {
+            brand_color: brand.into(),
+            on_brand_color: "#ffffff".into(),
+            accent_color: accent.into(),
+            logo: Some(format!("/brands/{}.svg", code.to_ascii_lowercase())),
+            footer_links: vec![
+                link("Website", site),
+                link("Terms of sale", &format!("{site}/terms")),
+                link("Privacy", &format!("{site}/privacy")),
+                link("Contact", &format!("{site}/contact")),
+            ],
+        },
+        languages: languages.iter().map(|l| l.to_string()).collect(),
+        ..Default::default()
     })
     .collect()
 }
@@ -159,8 +234,7 @@ impl Settings {
                                 code,
                                 operator: op,
                                 secret,
-                                hosts: vec![],
-                                brand_color: default_brand(),
+                                ..Default::default()
                             },
                         );
                     }
@@ -197,6 +271,44 @@ impl Settings {
         for t in &tenants {
             if t.code.is_empty() || !t.code.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(format!("tenants: invalid institution code {:?}", t.code));
+            }
+            if let Some(bad) = t
+                .languages
+                .iter()
+                .find(|l| app::i18n::Lang::parse(l).is_none())
+            {
+                return Err(format!(
+                    "tenants.languages ({}): unsupported language {bad:?} (en, fr, de)",
+                    t.code
+                ));
+            }
+            let b = &t.branding;
+            for (name, colour) in [
+                ("brand_color", &b.brand_color),
+                ("on_brand_color", &b.on_brand_color),
+                ("accent_color", &b.accent_color),
+            ] {
+                if !is_css_colour(colour) {
+                    return Err(format!(
+                        "tenants.branding.{name} ({}): not a #rrggbb colour: {colour:?}",
+                        t.code
+                    ));
+                }
+            }
+        }
+
+        for t in &mut tenants {
+            apply_oidc_env(t, &env)?;
+            let env_name = format!("SHOP_PUBLIC_ORIGIN_{}", t.code.to_ascii_uppercase());
+            let (setting, value) = match env(&env_name) {
+                Some(v) => (env_name, Some(v)),
+                None => (
+                    format!("tenants.public_origin ({})", t.code),
+                    t.public_origin.take(),
+                ),
+            };
+            if let Some(v) = value {
+                t.public_origin = Some(public_origin(&v).map_err(|e| format!("{setting}: {e}"))?);
             }
         }
 
@@ -259,6 +371,29 @@ impl Settings {
         if reconcile == 0 {
             return Err("SHOP_RECONCILE_SECS: must be at least 1".into());
         }
+        let session_store = crate::sessions::StoreConfig::parse(
+            &env("SHOP_SESSION_STORE")
+                .or(file.session_store)
+                .unwrap_or_else(|| "memory".into()),
+        )?;
+        let absolute = match env("SHOP_SESSION_ABSOLUTE_HOURS") {
+            Some(v) => num("SHOP_SESSION_ABSOLUTE_HOURS", v)?,
+            None => file.session_absolute_hours.unwrap_or(12),
+        };
+        if absolute == 0 || absolute * 60 < idle {
+            return Err(
+                "SHOP_SESSION_ABSOLUTE_HOURS: must be at least 1 and not shorter than the idle timeout"
+                    .into(),
+            );
+        }
+        let data_dir = env("SHOP_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let trust_forwarded_proto = match env("SHOP_TRUST_FORWARDED_PROTO") {
+            Some(v) => boolean("SHOP_TRUST_FORWARDED_PROTO", v)?,
+            None => file.trust_forwarded_proto.unwrap_or(false),
+        };
         Ok(Settings {
             listen,
             site_root,
@@ -272,8 +407,124 @@ impl Settings {
             session_idle: Duration::from_secs(idle * 60),
             s360_request_timeout: Duration::from_millis(request_timeout),
             reconcile_period: Duration::from_secs(reconcile),
+            session_store,
+            session_absolute: Duration::from_secs(absolute * 3600),
+            data_dir,
+            trust_forwarded_proto,
         })
     }
+}
+
+/// `SHOP_OIDC_{CODE}_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES` (space- or
+/// comma-separated) override the institution's `[tenants.oidc]`; then the result is checked.
+fn apply_oidc_env(
+    t: &mut TenantConfig,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let name = |k: &str| format!("SHOP_OIDC_{}_{k}", t.code.to_ascii_uppercase());
+    let issuer = env(&name("ISSUER"));
+    let id = env(&name("CLIENT_ID"));
+    let secret = env(&name("CLIENT_SECRET"));
+    let scopes = env(&name("SCOPES"));
+    if issuer.is_some() || id.is_some() || secret.is_some() || scopes.is_some() {
+        let base = t.oidc.clone();
+        let pick = |v: Option<String>, f: fn(&OidcProviderConfig) -> String| {
+            v.or_else(|| base.as_ref().map(f)).unwrap_or_default()
+        };
+        t.oidc = Some(OidcProviderConfig {
+            issuer: pick(issuer, |o| o.issuer.clone()),
+            client_id: pick(id, |o| o.client_id.clone()),
+            client_secret: pick(secret, |o| o.client_secret.clone()),
+            scopes: match scopes {
+                Some(s) => s
+                    .split([' ', ','])
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect(),
+                None => base.map(|o| o.scopes).unwrap_or_else(default_oidc_scopes),
+            },
+        });
+    }
+    if let Some(o) = &mut t.oidc {
+        o.issuer = o.issuer.trim_end_matches('/').to_string();
+        if !(o.issuer.starts_with("http://") || o.issuer.starts_with("https://")) {
+            return Err(format!(
+                "{}: the issuer must be an http(s) URL, got {:?}",
+                name("ISSUER"),
+                o.issuer
+            ));
+        }
+        if o.client_id.trim().is_empty() {
+            return Err(format!("{}: required with an issuer", name("CLIENT_ID")));
+        }
+        if o.client_secret.is_empty() {
+            return Err(format!(
+                "{}: required with an issuer",
+                name("CLIENT_SECRET")
+            ));
+        }
+        o.scopes.retain(|s| s != "openid");
+    }
+    Ok(())
+}
+
+/// `scheme://host[:port]` with an http(s) scheme and nothing after it (one trailing `/` is
+/// dropped), lower-cased: the only form of a public origin.
+fn public_origin(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    let (scheme, rest) = v.split_once("://").ok_or_else(|| {
+        format!("not an http(s) origin such as https://tickets.example.ch: {v:?}")
+    })?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("the scheme must be http or https: {v:?}"));
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() {
+        return Err(format!("no host name: {v:?}"));
+    }
+    if authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "an origin has no path, query or user (scheme://host[:port]): {v:?}"
+        ));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("bad IPv6 address in {v:?}"))?;
+        if addr.is_empty() || !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            return Err(format!("bad IPv6 address in {v:?}"));
+        }
+        match after {
+            "" => ("ipv6", None),
+            p => ("ipv6", Some(p.strip_prefix(':').unwrap_or("x"))),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(p) = port {
+        if p.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(format!("bad port {p:?} in {v:?}"));
+        }
+    }
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+    if !host_ok {
+        return Err(format!("bad host name {host:?} in {v:?}"));
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// `#rgb` or `#rrggbb`: the only colour syntax accepted, so a value cannot break out of the
+/// style attribute it is written into.
+fn is_css_colour(v: &str) -> bool {
+    v.strip_prefix('#')
+        .is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -301,6 +552,57 @@ mod tests {
     }
 
     #[test]
+    fn sessions_and_a_third_party_identity_provider() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.session_store, crate::sessions::StoreConfig::Memory);
+        assert_eq!(s.session_absolute, Duration::from_secs(12 * 3600));
+        assert!(s.tenants.iter().all(|t| t.oidc.is_none()));
+        let s = load(&[
+            ("SHOP_SESSION_STORE", "redis://127.0.0.1:6379"),
+            ("SHOP_SESSION_ABSOLUTE_HOURS", "2"),
+            ("SHOP_OIDC_PLAY_ISSUER", "http://127.0.0.1:3302/"),
+            ("SHOP_OIDC_PLAY_CLIENT_ID", "shop"),
+            ("SHOP_OIDC_PLAY_CLIENT_SECRET", "s3cret"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.session_store,
+            crate::sessions::StoreConfig::Redis("redis://127.0.0.1:6379".into())
+        );
+        assert_eq!(s.session_absolute, Duration::from_secs(7200));
+        let play = s.tenants.iter().find(|t| t.code == "PLAY").unwrap();
+        let o = play.oidc.as_ref().unwrap();
+        assert_eq!(o.issuer, "http://127.0.0.1:3302");
+        assert_eq!(
+            (o.client_id.as_str(), o.client_secret.as_str()),
+            ("shop", "s3cret")
+        );
+        assert_eq!(o.scopes, ["email", "profile"]);
+        assert!(s
+            .tenants
+            .iter()
+            .filter(|t| t.code != "PLAY")
+            .all(|t| t.oidc.is_none()));
+        // the same from the TOML file
+        let dir = std::env::temp_dir().join(format!("shop-oidc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shop.toml");
+        std::fs::write(
+            &file,
+            "session_absolute_hours = 3\n[[tenants]]\ncode = \"PLAY\"\noperator = \"PLAY_WEB\"\n\
+             secret = \"sandbox\"\n[tenants.oidc]\nissuer = \"https://id.example\"\n\
+             client_id = \"c\"\nclient_secret = \"s\"\nscopes = [\"openid\", \"email\"]\n",
+        )
+        .unwrap();
+        let s = load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap();
+        let o = s.tenants[0].oidc.as_ref().unwrap();
+        assert_eq!(o.issuer, "https://id.example");
+        assert_eq!(o.scopes, ["email"]);
+        assert_eq!(s.session_absolute, Duration::from_secs(3 * 3600));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn remote_needs_operator_and_secret() {
         let e = load(&[("S360_BASE_URL", "https://mosa.ws.secutix.com")]).unwrap_err();
         assert!(e.starts_with("S360_OPERATOR"), "{e}");
@@ -325,9 +627,81 @@ mod tests {
             ("S360_BASE_URL", "ftp://x"),
             ("S360_REQUEST_TIMEOUT_MS", "5"),
             ("SHOP_RECONCILE_SECS", "0"),
+            ("SHOP_SESSION_STORE", "postgres://x"),
+            ("SHOP_SESSION_ABSOLUTE_HOURS", "0"),
+            ("SHOP_OIDC_PLAY_ISSUER", "idp.example"),
         ] {
             let e = load(&[(k, v)]).unwrap_err();
             assert!(e.starts_with(k), "{k}: {e}");
         }
+    }
+
+    #[test]
+    fn public_origin_data_dir_and_forwarded_proto() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert!(!s.trust_forwarded_proto);
+        assert!(s.tenants.iter().all(|t| t.public_origin.is_none()));
+        let s = load(&[
+            ("SHOP_DATA_DIR", "/var/lib/shop"),
+            ("SHOP_TRUST_FORWARDED_PROTO", "true"),
+            ("SHOP_PUBLIC_ORIGIN_MOSA", "HTTPS://Tickets.Mosa.example/"),
+            ("SHOP_PUBLIC_ORIGIN_CUBE", "http://127.0.0.1:3000"),
+        ])
+        .unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/shop"));
+        assert!(s.trust_forwarded_proto);
+        let origin = |code: &str| {
+            s.tenants
+                .iter()
+                .find(|t| t.code == code)
+                .unwrap()
+                .public_origin
+                .clone()
+        };
+        assert_eq!(
+            origin("MOSA").as_deref(),
+            Some("https://tickets.mosa.example")
+        );
+        assert_eq!(origin("CUBE").as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(origin("PLAY"), None);
+        for bad in [
+            "tickets.mosa.example",
+            "ftp://tickets.mosa.example",
+            "https://tickets.mosa.example/shop",
+            "https://tickets.mosa.example?x=1",
+            "https://user@tickets.mosa.example",
+            "https://",
+            "https://tickets.mosa.example:0",
+            "https://tickets.mosa.example:http",
+        ] {
+            let e = load(&[("SHOP_PUBLIC_ORIGIN_MOSA", bad)]).unwrap_err();
+            assert!(e.starts_with("SHOP_PUBLIC_ORIGIN_MOSA: "), "{bad}: {e}");
+        }
+        let e = load(&[("SHOP_TRUST_FORWARDED_PROTO", "perhaps")]).unwrap_err();
+        assert!(e.starts_with("SHOP_TRUST_FORWARDED_PROTO"), "{e}");
+        // the same from the TOML file, where a bad value names the institution's setting
+        let dir = std::env::temp_dir().join(format!("shop-origin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shop.toml");
+        let toml = |origin: &str| {
+            format!(
+                "data_dir = \"/srv/shop\"\ntrust_forwarded_proto = true\n[[tenants]]\n\
+                 code = \"MOSA\"\noperator = \"MOSA_WEB\"\nsecret = \"sandbox\"\n\
+                 public_origin = \"{origin}\"\n"
+            )
+        };
+        std::fs::write(&file, toml("https://tickets.mosa.example")).unwrap();
+        let s = load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/srv/shop"));
+        assert!(s.trust_forwarded_proto);
+        assert_eq!(
+            s.tenants[0].public_origin.as_deref(),
+            Some("https://tickets.mosa.example")
+        );
+        std::fs::write(&file, toml("https://tickets.mosa.example/path")).unwrap();
+        let e = load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap_err();
+        assert!(e.starts_with("tenants.public_origin (MOSA): "), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -3,7 +3,10 @@
 
 pub mod auth;
 pub mod config;
+pub mod csrf;
 pub mod headers;
 pub mod payment;
 pub mod reconcile;
+pub mod sessions;
 pub mod startup;
+pub mod store;

@@ -2,13 +2,18 @@
 //! The outcome always comes from S-360 (`getOrderDetails`), never from the query string; the
 //! order is finalised exactly once whichever of these arrives first.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Instant;
+
 use app::purchase::{self, finalize};
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use base64::Engine;
-use s360::model::order::{OrderId, OrderState, PaymentNotification};
+use s360::model::order::{OrderId, OrderState, PaymentNotification, PaymentState};
 use s360::model::ticket::{GetTicketsRequest, PrintFormat, PrintTicketsRequest, TicketState};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -35,10 +40,23 @@ pub async fn payment_return(
     match finalize(&tenant, order_id).await {
         Ok(d) => {
             if d.order_state != OrderState::Running {
-                purchase::forget_payment(&tenant, order_id);
                 purchase::clear_cart(&tenant, &session, order_id).await;
+                return Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response();
             }
-            Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response()
+            let underway = d.payments.iter().any(|p| {
+                matches!(
+                    p.payment_state,
+                    PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
+                )
+            });
+            if underway {
+                // a card being confirmed: the order page follows it
+                Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response()
+            } else {
+                // refused, cancelled or not paid yet: the seats are still held, the payment
+                // page says why and offers a new card
+                Redirect::to("/pay").into_response()
+            }
         }
         Err(e) => {
             tracing::warn!(tenant = %tenant.code, order = order_id.0, error = %e, "finalising on return failed; the order page, the notification or reconciliation will finish it");
@@ -86,12 +104,97 @@ you will not be charged twice, and your order is completed as soon as it answers
         .into_response()
 }
 
-/// `NOTIFY_URL`: S-PAY's server-to-server notification. Only a hint: the state is re-read.
+/// Sends the payment code's events (`app::purchase::set_reporter`) to the log.
+pub fn report_to_log(severity: purchase::Severity, message: &str) {
+    match severity {
+        purchase::Severity::Info => tracing::info!(target: "shop::payment", "{message}"),
+        purchase::Severity::Warn => tracing::warn!(target: "shop::payment", "{message}"),
+        purchase::Severity::Error => tracing::error!(target: "shop::payment", "{message}"),
+    }
+}
+
+/// A token bucket: `burst` requests at once, then `per_sec` a second.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn take(buckets: &mut Option<Bucket>, burst: f64, per_sec: f64) -> bool {
+        let now = Instant::now();
+        let b = buckets.get_or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * per_sec).min(burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Limits on `POST /payment/notify/{institution}`: every client address gets
+/// [`NotifyThrottle::PER_IP_BURST`] requests then [`NotifyThrottle::PER_IP_PER_SEC`] a second,
+/// whatever they carry; the notifications that match a payment we started (the only ones
+/// that cost S-360 calls) are also limited per institution. A refused request gets 429, which
+/// S-PAY retries later; reconciliation closes what a notification could not.
+#[derive(Debug, Default)]
+pub struct NotifyThrottle {
+    per_ip: Mutex<HashMap<IpAddr, Option<Bucket>>>,
+    per_institution: Mutex<HashMap<String, Option<Bucket>>>,
+}
+
+impl NotifyThrottle {
+    pub const PER_IP_BURST: f64 = 20.0;
+    pub const PER_IP_PER_SEC: f64 = 5.0;
+    pub const PER_INSTITUTION_BURST: f64 = 30.0;
+    pub const PER_INSTITUTION_PER_SEC: f64 = 2.0;
+
+    fn allow_ip(&self, ip: IpAddr) -> bool {
+        let mut m = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() > 10_000 {
+            // forget the idle (full) buckets; a flood from many addresses keeps its own
+            m.retain(|_, b| b.is_some_and(|b| b.tokens < Self::PER_IP_BURST - 1.0));
+        }
+        Bucket::take(
+            m.entry(ip).or_default(),
+            Self::PER_IP_BURST,
+            Self::PER_IP_PER_SEC,
+        )
+    }
+
+    fn allow_institution(&self, code: &str) -> bool {
+        let mut m = self
+            .per_institution
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Bucket::take(
+            m.entry(code.to_string()).or_default(),
+            Self::PER_INSTITUTION_BURST,
+            Self::PER_INSTITUTION_PER_SEC,
+        )
+    }
+}
+
+/// `NOTIFY_URL`: S-PAY's server-to-server notification. Only a hint (the state is re-read
+/// from S-360), and only taken when it names an order whose payment this shop started, with
+/// one of the transactions it started: anything else is answered 4xx without calling S-360.
+/// 2xx ends S-PAY's retries; 429 and 503 make it retry.
 pub async fn payment_notify(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    Json(n): Json<PaymentNotification>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
 ) -> StatusCode {
+    if !state.notify_throttle.allow_ip(peer.ip()) {
+        tracing::warn!(peer = %peer.ip(), "payment notification throttled (client)");
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
     let Some(tenant) = state
         .shop
         .tenants
@@ -101,13 +204,34 @@ pub async fn payment_notify(
     else {
         return StatusCode::NOT_FOUND;
     };
+    if body.len() > 4096 {
+        return StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    let Ok(n) = serde_json::from_slice::<PaymentNotification>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let Some(started) = purchase::registered_payment(&tenant, n.order_id) else {
+        tracing::warn!(tenant = %tenant.code, order = n.order_id.0, peer = %peer.ip(), "payment notification for an order whose payment we did not start");
+        return StatusCode::NOT_FOUND;
+    };
+    if !started
+        .transactions
+        .iter()
+        .any(|t| s360::constant_time_eq(t.as_bytes(), n.transaction_id.as_bytes()))
+    {
+        tracing::warn!(tenant = %tenant.code, order = n.order_id.0, peer = %peer.ip(), "payment notification with a transaction we did not start");
+        return StatusCode::FORBIDDEN;
+    }
+    if started.is_final() {
+        // already closed or released: S-PAY repeating itself
+        return StatusCode::OK;
+    }
+    if !state.notify_throttle.allow_institution(&tenant.code) {
+        tracing::warn!(tenant = %tenant.code, order = n.order_id.0, "payment notification throttled (institution)");
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
     match finalize(&tenant, n.order_id).await {
-        Ok(d) => {
-            if d.order_state != OrderState::Running {
-                purchase::forget_payment(&tenant, n.order_id);
-            }
-            StatusCode::OK
-        }
+        Ok(_) => StatusCode::OK,
         // a non-2xx makes S-PAY retry
         Err(e) => {
             tracing::warn!(tenant = %tenant.code, order = n.order_id.0, error = %e, "finalising on notification failed");

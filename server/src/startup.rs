@@ -15,7 +15,7 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use s360::client::{CatalogCache, Client, ClientConfig, LimiterConfig};
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::{Backend, Settings};
 
@@ -26,6 +26,11 @@ pub struct AppState {
     pub shop: ShopState,
     /// The embedded sandbox, when there is one.
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
+    /// Third-party OpenID Connect providers by institution code (others log in with S-360).
+    pub identity_providers:
+        Arc<std::collections::HashMap<String, crate::config::OidcProviderConfig>>,
+    /// Limits on S-PAY's payment notifications.
+    pub notify_throttle: Arc<crate::payment::NotifyThrottle>,
 }
 
 impl AppState {
@@ -66,6 +71,11 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         Backend::Remote { base_url } => (base_url.clone(), None),
     };
 
+    app::purchase::set_reporter(crate::payment::report_to_log);
+    // the payments started before a restart, for reconciliation and notifications
+    let payments: Arc<dyn app::purchase::PaymentRegistry> = Arc::new(
+        crate::store::FileRegistry::open(&settings.data_dir, &base_url)?,
+    );
     let mut tenants = Vec::new();
     for t in &settings.tenants {
         let mut cfg = ClientConfig::new(base_url.clone(), t.operator.clone(), t.secret.clone());
@@ -77,12 +87,20 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         let client = Client::new(cfg).map_err(|e| e.to_string())?;
         let mut hosts = t.hosts.clone();
         hosts.push(format!("{}.localhost", t.code.to_ascii_lowercase()));
-        tenants.push(Arc::new(Tenant::new(
-            t.code.clone(),
-            hosts,
-            t.brand_color.clone(),
-            CatalogCache::new(client),
-        )));
+        tenants.push(Arc::new(
+            Tenant::new(
+                t.code.clone(),
+                hosts,
+                t.branding.clone(),
+                t.languages
+                    .iter()
+                    .filter_map(|l| app::i18n::Lang::parse(l))
+                    .collect(),
+                CatalogCache::new(client),
+            )
+            .with_public_origin(t.public_origin.clone(), settings.trust_forwarded_proto)
+            .with_payments(payments.clone()),
+        ));
     }
     for t in &tenants {
         spawn_refreshers(t.clone(), settings.catalog_poll, settings.availability_poll);
@@ -106,10 +124,19 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         leptos_options: leptos_options.clone(),
         shop: shop.clone(),
         sandbox,
+        identity_providers: Arc::new(
+            settings
+                .tenants
+                .iter()
+                .filter_map(|t| Some((t.code.clone(), t.oidc.clone()?)))
+                .collect(),
+        ),
+        notify_throttle: Arc::default(),
     };
 
     let routes = generate_route_list(app::App);
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let store = crate::sessions::ShopStore::open(&settings.session_store).await?;
+    let sessions = SessionManagerLayer::new(store)
         .with_name("shop_session")
         .with_secure(settings.session_secure_cookie)
         .with_http_only(true)
@@ -118,8 +145,14 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             time::Duration::try_from(settings.session_idle)
                 .map_err(|e| format!("SHOP_SESSION_IDLE_MINUTES: {e}"))?,
         ));
-    let csp = axum::http::HeaderValue::from_str(&crate::headers::content_security_policy(
-        &crate::headers::origin_of(&base_url),
+    let idp_issuers: Vec<String> = state
+        .identity_providers
+        .values()
+        .map(|o| o.issuer.clone())
+        .collect();
+    let csp = axum::http::HeaderValue::from_str(&crate::auth::with_form_action(
+        &crate::headers::content_security_policy(&crate::headers::origin_of(&base_url)),
+        &idp_issuers,
     ))
     .map_err(|e| format!("S360_BASE_URL: cannot be used in a Content-Security-Policy: {e}"))?;
     let shop_ctx = shop.clone();
@@ -136,6 +169,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .route("/login", get(crate::auth::login))
         .route("/auth/callback", get(crate::auth::callback))
         .route("/logout", axum::routing::post(crate::auth::logout))
+        .route(
+            "/account/erase",
+            axum::routing::post(crate::auth::erase_account),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -148,7 +185,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.session_absolute,
+            crate::sessions::absolute_timeout,
+        ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            shop.clone(),
+            crate::csrf::same_origin_only,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             csp,
             crate::headers::security_headers,
@@ -165,7 +210,9 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        // the peer address is what payment notifications are throttled by
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "server stopped");
         }
     });

@@ -3,11 +3,12 @@
 //! outages arriving in every order. Each case checks exactly one sale: the order CLOSED, the
 //! right number of tickets, the stock taken once, the buyer's view, and no 5xx.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use leptos::server_fn::ServerFn;
-use s360::model::order::{OrderId, OrderState};
+use s360::model::order::{OrderId, OrderState, PaymentState};
 use s360::model::ticket::{GetTicketsRequest, TicketState};
 use sandbox::faults::Faults;
 use server::config::Settings;
@@ -16,14 +17,57 @@ use server::startup::Running;
 const QUANTITY: u32 = 2;
 const PAYS: &str = "4111111111111111";
 const REFUSED: &str = "4000000000000002";
+/// 3-D Secure in the sandbox: paid after the pending delay, without freezing the hold.
+const AUTHENTICATES: &str = "4000000000003220";
+
+/// A directory of its own for each shop's `SHOP_DATA_DIR`, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "shop-payment-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 struct Shop {
     base: String,
     running: Running,
+    sandbox: Arc<sandbox::Sandbox>,
+    _data: Option<TempDir>,
 }
 
 impl Shop {
+    /// The shop with its embedded sandbox and a data directory of its own.
     async fn start(env: &[(&str, &str)]) -> Shop {
+        let data = TempDir::new("data");
+        let mut env = env.to_vec();
+        env.push(("SHOP_DATA_DIR", data.path()));
+        let mut shop = Shop::start_with(&env, None).await;
+        shop._data = Some(data);
+        shop
+    }
+
+    /// The shop; with `sandbox`, against that (separately started) sandbox instead.
+    async fn start_with(env: &[(&str, &str)], sandbox: Option<Arc<sandbox::Sandbox>>) -> Shop {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -33,6 +77,9 @@ impl Shop {
                 .unwrap();
         settings.listen = "127.0.0.1:0".parse().unwrap();
         let running = server::startup::start(settings).await.unwrap();
+        let sandbox = sandbox
+            .or_else(|| running.state.sandbox.clone())
+            .expect("a sandbox");
         let base = format!("http://{}", running.addr);
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -44,11 +91,44 @@ impl Shop {
             assert!(Instant::now() < deadline, "never ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Shop { base, running }
+        Shop {
+            base,
+            running,
+            sandbox,
+            _data: None,
+        }
     }
 
     fn sandbox(&self) -> &sandbox::Sandbox {
-        self.running.state.sandbox.as_ref().unwrap()
+        &self.sandbox
+    }
+
+    /// `getOrderDetails` calls the sandbox received so far (every institution).
+    fn order_details_calls(&self) -> u64 {
+        self.sandbox()
+            .call_counts()
+            .iter()
+            .filter(|((_, method), _)| method == "getOrderDetails")
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// The order's payments as the sandbox has them: (state, transaction, return URL, notify URL).
+    fn payments(&self, id: OrderId) -> Vec<(PaymentState, Option<String>, String, Option<String>)> {
+        let inst = self.sandbox().institution("CUBE").unwrap();
+        let inst = inst.lock().unwrap();
+        inst.orders.orders[&id]
+            .payments
+            .iter()
+            .map(|p| {
+                (
+                    p.data.payment_state,
+                    p.data.transaction_id.clone(),
+                    p.return_url.clone(),
+                    p.notify_url.clone(),
+                )
+            })
+            .collect()
     }
 
     fn tenant(&self) -> Arc<app::ssr::Tenant> {
@@ -198,18 +278,43 @@ impl Buyer {
 
     /// A server function, posted as its ActionForm would be without JavaScript.
     async fn call(&self, path: &str, form: &[(&str, String)]) -> reqwest::Response {
+        self.call_with(path, form, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let url = format!("{}{path}", self.base);
-        self.send(
-            self.http
-                .post(url)
-                .header("referer", format!("{}/", self.base))
-                .form(form),
-        )
-        .await
+        let mut req = self
+            .http
+            .post(url)
+            .header("referer", format!("{}/", self.base))
+            .form(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// The payment page's data.
+    async fn payment_page(&self) -> app::routes::checkout::PaymentPage {
+        self.call(app::routes::checkout::GetPayment::PATH, &[])
+            .await
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Cart with `QUANTITY` tickets, guest details, payment started: (order, transaction).
     async fn checkout(&self, shop: &Shop) -> (OrderId, String) {
+        self.checkout_with(shop, &[]).await
+    }
+
+    /// The same, every request carrying `headers`.
+    async fn checkout_with(&self, shop: &Shop, headers: &[(&str, &str)]) -> (OrderId, String) {
         let (_, perf, cat, tariff) = shop.offer();
         let r = self
             .call(
@@ -231,22 +336,24 @@ impl Buyer {
             .unwrap();
         let order_id = OrderId(cart.order_id.expect("a cart order"));
         let r = self
-            .call(
+            .call_with(
                 app::routes::checkout::StartPayment::PATH,
                 &[
                     ("first_name", "Ada".into()),
                     ("last_name", "Lovelace".into()),
                     ("email", "ada@example.com".into()),
                 ],
+                headers,
             )
             .await;
         assert_eq!(location(&r), "/pay", "start payment: {}", r.status());
         let page: app::routes::checkout::PaymentPage = self
-            .call(app::routes::checkout::GetPayment::PATH, &[])
+            .call_with(app::routes::checkout::GetPayment::PATH, &[], headers)
             .await
             .json()
             .await
             .unwrap();
+        assert_eq!(page.status, "ready", "{page:?}");
         (order_id, page.transaction_id.expect("a transaction"))
     }
 
@@ -260,6 +367,16 @@ impl Buyer {
 
 /// Posts the sandbox's hosted card page; returns the shop's RETURN_URL it redirects to.
 async fn pay(shop: &Shop, tid: &str, card: &str) -> String {
+    let to = submit_card(shop, tid, card, "pay").await;
+    assert!(
+        to.starts_with(&format!("{}/payment/return", shop.base)),
+        "{to}"
+    );
+    to
+}
+
+/// The card form with `action` (`pay` or `cancel`); returns where S-PAY sends the buyer.
+async fn submit_card(shop: &Shop, tid: &str, card: &str, action: &str) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -270,18 +387,13 @@ async fn pay(shop: &Shop, tid: &str, card: &str) -> String {
             ("card_number", card),
             ("expiry", "12/45"),
             ("cvc", "123"),
-            ("action", "pay"),
+            ("action", action),
         ])
         .send()
         .await
         .unwrap();
     assert!(r.status().is_redirection(), "pay: {}", r.status());
-    let to = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        to.starts_with(&format!("{}/payment/return", shop.base)),
-        "{to}"
-    );
-    to
+    r.headers()["location"].to_str().unwrap().to_string()
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -390,7 +502,7 @@ async fn tab_closed_and_notification_lost_a_reconciliation_pass_closes() {
     let tenant = shop.tenant();
     assert!(app::purchase::registered_payments(&tenant)
         .iter()
-        .any(|(id, _)| *id == order));
+        .any(|p| p.order_id == order.0 && p.transactions == [tid.clone()]));
     let _never_visited = pay(&shop, &tid, PAYS).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(shop.order(order).0, OrderState::Running);
@@ -505,24 +617,172 @@ async fn s360_down_on_return_then_the_next_visit_closes() {
     shop.assert_sold_once(order, before).await;
 }
 
+/// A card is refused: the order stays RUNNING with its seats held, the buyer is sent back to
+/// the payment page with the reason and a new payment; a second card pays: one sale. The same
+/// after a cancelled payment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_card_releases_the_order_and_its_seats() {
+async fn refused_card_then_another_card_sells_once() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
     let before = shop.stock_taken();
     let (order, tid) = buyer.checkout(&shop).await;
     let back = pay(&shop, &tid, REFUSED).await;
     let r = buyer.get(&back).await;
+    assert_eq!(location(&r), "/pay", "back to the payment page");
+    // the refused notification arrives too: nothing is released
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(shop.order(order).0, OrderState::Running);
+    assert_eq!(shop.stock_taken(), before + QUANTITY, "seats still held");
+
+    let page = buyer.payment_page().await;
+    assert_eq!(page.status, "ready", "{page:?}");
+    let notice = page.notice.clone().expect("a notice");
+    assert!(
+        notice.contains("Your card was refused; your seats are held until ")
+            && notice.contains("try another card"),
+        "{notice}"
+    );
+    let hold = page.hold.clone().expect("the hold");
+    assert!(hold.contains("held until"), "{hold}");
+    let tid2 = page.transaction_id.clone().unwrap();
+    assert_ne!(tid2, tid, "a new payment");
+    // a reload shows the same new payment, still with the reason
+    let again = buyer.payment_page().await;
+    assert_eq!(again.transaction_id.as_deref(), Some(tid2.as_str()));
+    assert_eq!(again.notice, page.notice);
+    // the order page offers the retry while the card is refused... (seen by link only)
+    let registered = app::purchase::registered_payment(&shop.tenant(), order).unwrap();
+    assert_eq!(registered.transactions, [tid.clone(), tid2.clone()]);
+
+    // cancelled this time: again back to a new payment
+    let back = submit_card(&shop, &tid2, "", "cancel").await;
+    assert_eq!(location(&buyer.get(&back).await), "/pay");
+    let page = buyer.payment_page().await;
+    assert!(
+        page.notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cancelled"),
+        "{page:?}"
+    );
+    let tid3 = page.transaction_id.unwrap();
+    assert!(tid3 != tid && tid3 != tid2);
+
+    let back = pay(&shop, &tid3, PAYS).await;
+    let to = location(&buyer.get(&back).await);
+    assert!(
+        to.starts_with(&format!("/orders/{}?access=", order.0)),
+        "{to}"
+    );
+    shop.wait_state(order, OrderState::Closed, Duration::from_secs(5))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shop.assert_sold_once(order, before).await;
+    let states: Vec<PaymentState> = shop.payments(order).iter().map(|p| p.0).collect();
+    assert_eq!(
+        states,
+        [
+            PaymentState::Failed,
+            PaymentState::CancelledByUser,
+            PaymentState::Paid
+        ]
+    );
+    let html = buyer.get(&to).await.text().await.unwrap();
+    assert!(html.contains("Paid and confirmed"), "{html}");
+    // the old transactions' pages take no more cards
+    let page = reqwest::get(format!("{}/epc/pay/{tid}", shop.running.s360_base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Payment refused"), "{page}");
+}
+
+/// A refused card and nobody tries again: the hold ends as it would have (the refusal does not
+/// extend it) and the seats go back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_card_then_nothing_the_hold_expiry_releases_the_seats() {
+    let shop = Shop::start(NO_RECONCILE).await;
+    assert!(shop.sandbox().set_order_abandon_delay("CUBE", 4));
+    let buyer = Buyer::new(&shop);
+    let before = shop.stock_taken();
+    let (order, tid) = buyer.checkout(&shop).await;
+    let back = pay(&shop, &tid, REFUSED).await;
+    assert_eq!(location(&buyer.get(&back).await), "/pay");
+    shop.wait_state(order, OrderState::Abandonned, Duration::from_secs(8))
+        .await;
+    assert_eq!(shop.stock_taken(), before, "seats released");
+    // the payment page now says the time ran out, and the cart starts afresh
+    let page = buyer.payment_page().await;
+    assert_eq!(page.status, "expired", "{page:?}");
+    assert!(page.transaction_id.is_none());
+    let cart: app::model::CartView = buyer
+        .call(app::routes::cart::GetCart::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(cart.lines.is_empty() && cart.expired, "{cart:?}");
+    let (_, secret) = shop.order(order);
+    let html = buyer.order_page(order, &secret).await;
+    assert!(html.contains("The payment was refused"), "{html}");
+}
+
+/// Item 5: little time left is told before paying; a payment that completes after the hold
+/// expired (S-360: order ABANDONNED, payment PAID) gets an honest page, an error-level report,
+/// no tickets and no 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_after_the_hold_expired_is_told_honestly() {
+    let shop = Shop::start(NO_RECONCILE).await;
+    assert!(shop.sandbox().set_order_abandon_delay("CUBE", 3));
+    shop.sandbox()
+        .set_pending_payment_delay(Duration::from_millis(5_000));
+    let buyer = Buyer::new(&shop);
+    let before = shop.stock_taken();
+    let (order, tid) = buyer.checkout(&shop).await;
+    let page = buyer.payment_page().await;
+    assert!(page.hurry, "less than two minutes left: {page:?}");
+    assert!(
+        page.hold
+            .as_deref()
+            .unwrap_or_default()
+            .contains("please pay now"),
+        "{page:?}"
+    );
+    let errors_before = app::purchase::errors_reported();
+    // 3-D Secure: S-360 hears of the payment only once the bank confirms, after the hold ended
+    let back = pay(&shop, &tid, AUTHENTICATES).await;
+    assert!(back.contains("status=pending"), "{back}");
+    shop.wait_state(order, OrderState::Abandonned, Duration::from_secs(6))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shop.payments(order)[0].0 != PaymentState::Paid {
+        assert!(Instant::now() < deadline, "never paid");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shop.stock_taken(), before, "the seats went back at expiry");
+    // the payment page, if the buyer goes there, says it too
+    let page = buyer.payment_page().await;
+    assert_eq!(page.status, "paid_too_late", "{page:?}");
+    let r = buyer.get(&back).await;
     let to = location(&r);
     assert!(
         to.starts_with(&format!("/orders/{}?access=", order.0)),
         "{to}"
     );
-    shop.wait_state(order, OrderState::Abandonned, Duration::from_secs(5))
-        .await;
-    assert_eq!(shop.stock_taken(), before, "seats released");
     let html = buyer.get(&to).await.text().await.unwrap();
-    assert!(html.contains("The payment was refused"), "{html}");
+    assert!(
+        html.contains("Your payment arrived after your seats were released")
+            && html.contains("will be refunded"),
+        "{html}"
+    );
+    assert!(
+        app::purchase::errors_reported() > errors_before,
+        "an error-level event for the refund"
+    );
+    assert_eq!(shop.order(order).0, OrderState::Abandonned, "no sale");
+    assert_eq!(shop.stock_taken(), before);
     let tickets = shop
         .tenant()
         .catalog
@@ -533,7 +793,194 @@ async fn refused_card_releases_the_order_and_its_seats() {
         })
         .await
         .unwrap();
-    assert!(tickets
+    assert!(tickets.is_empty(), "{tickets:?}");
+}
+
+/// Item 3: a notification must name an order whose payment we started, with one of its
+/// transactions; anything else is refused without calling S-360, a burst is throttled, and
+/// S-PAY's genuine notification still closes the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
+    let shop = Shop::start(NO_RECONCILE).await;
+    let buyer = Buyer::new(&shop);
+    let before = shop.stock_taken();
+    let (order, tid) = buyer.checkout(&shop).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/payment/notify/CUBE", shop.base);
+    let notify = |order_id: i64, tx: &str| {
+        http.post(&url).json(&serde_json::json!({
+            "orderId": order_id,
+            "paymentId": 1,
+            "transactionID": tx,
+            "status": "success",
+        }))
+    };
+    let calls = shop.order_details_calls();
+    let unknown = notify(order.0 + 1_000, &tid).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let wrong_tx = notify(order.0, "CUBE-0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_tx.status(), 403);
+    let garbage = http.post(&url).body("{not json").send().await.unwrap();
+    assert_eq!(garbage.status(), 400);
+    let other_shop = http
+        .post(format!("{}/payment/notify/NOPE", shop.base))
+        .json(&serde_json::json!({"orderId": order.0, "paymentId": 1, "transactionID": tid, "status": "success"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_shop.status(), 404);
+    assert_eq!(shop.order_details_calls(), calls, "S-360 was not asked");
+
+    // a burst from one client: throttled
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(
+            notify(order.0, "CUBE-forged")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 403 || *s == 429),
+        "{statuses:?}"
+    );
+    assert_eq!(shop.order_details_calls(), calls, "S-360 was not asked");
+
+    // S-PAY's own notification (the buyer never comes back) closes the order, retrying
+    // through the throttle if it must
+    let _never_visited = pay(&shop, &tid, PAYS).await;
+    shop.wait_state(order, OrderState::Closed, Duration::from_secs(10))
+        .await;
+    shop.assert_sold_once(order, before).await;
+    // S-PAY repeating it later: acknowledged without asking S-360 again
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let calls = shop.order_details_calls();
+    let again = notify(order.0, &tid).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(shop.order_details_calls(), calls);
+    shop.assert_sold_once(order, before).await;
+}
+
+/// Item 2: with `public_origin`, S-360 gets URLs on it whatever the request's Host; without,
+/// the Host over http, and `X-Forwarded-Proto` only when `SHOP_TRUST_FORWARDED_PROTO` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s360_gets_the_configured_public_origin() {
+    let https = [("x-forwarded-proto", "https")];
+    let shop = Shop::start(&[
+        ("SHOP_RECONCILE_SECS", "3600"),
+        ("SHOP_PUBLIC_ORIGIN_CUBE", "https://tickets.cube.example"),
+    ])
+    .await;
+    let (order, _) = Buyer::new(&shop).checkout(&shop).await;
+    let (_, _, ret, notify) = shop.payments(order).remove(0);
+    assert_eq!(ret, "https://tickets.cube.example/payment/return");
+    assert_eq!(
+        notify.as_deref(),
+        Some("https://tickets.cube.example/payment/notify/CUBE")
+    );
+
+    let shop = Shop::start(NO_RECONCILE).await;
+    let (order, _) = Buyer::new(&shop).checkout_with(&shop, &https).await;
+    let (_, _, ret, _) = shop.payments(order).remove(0);
+    assert_eq!(ret, format!("{}/payment/return", shop.base), "not trusted");
+
+    let shop = Shop::start(&[
+        ("SHOP_RECONCILE_SECS", "3600"),
+        ("SHOP_TRUST_FORWARDED_PROTO", "true"),
+    ])
+    .await;
+    let (order, _) = Buyer::new(&shop).checkout_with(&shop, &https).await;
+    let (_, _, ret, _) = shop.payments(order).remove(0);
+    assert_eq!(
+        ret,
+        format!(
+            "{}/payment/return",
+            shop.base.replace("http://", "https://")
+        ),
+        "trusted"
+    );
+}
+
+/// Item 1: the shop stops after the payment started; the buyer paid, closed the tab and every
+/// notification was lost. A new shop process on the same data directory and the same S-360
+/// closes the order at start-up: exactly one sale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
+    // one S-360 for every shop process (its own limits would only slow the test down)
+    let sb = sandbox::Sandbox::new(sandbox::Config {
+        limits: sandbox::Limits {
+            per_minute: 0,
+            catalog_detailed_interval: Duration::from_millis(1),
+        },
+        ..Default::default()
+    });
+    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let s360 = format!("http://{addr}");
+    let data = TempDir::new("restart");
+    let env = [
+        ("S360_BASE_URL", s360.as_str()),
+        ("S360_OPERATOR", "CUBE_WEB"),
+        ("S360_SECRET", "sandbox"),
+        ("SHOP_DATA_DIR", data.path()),
+        // no periodic pass: only the one at start-up
+        ("SHOP_RECONCILE_SECS", "3600"),
+    ];
+    let first = Shop::start_with(&env, Some(sb.clone())).await;
+    first.set_faults(Faults {
+        drop_payment_notifications: true,
+        ..Default::default()
+    });
+    let buyer = Buyer::new(&first);
+    let before = first.stock_taken();
+    let (order, tid) = buyer.checkout(&first).await;
+    let _never_visited = pay(&first, &tid, PAYS).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        first.order(order).0,
+        OrderState::Running,
+        "nobody closed it"
+    );
+    // the process goes away without finalising anything
+    first.running.server.abort();
+    drop(first);
+    let files: Vec<_> = std::fs::read_dir(data.0.join("payments"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+
+    // the new process: its start-up reconciliation pass closes the order
+    let second = Shop::start_with(&env, Some(sb.clone())).await;
+    second
+        .wait_state(order, OrderState::Closed, Duration::from_secs(10))
+        .await;
+    second.assert_sold_once(order, before).await;
+    // and later passes leave it alone (once the start-up pass has recorded it final)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !app::purchase::registered_payments(&second.tenant()).is_empty() {
+        assert!(Instant::now() < deadline, "never recorded final");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pass = server::reconcile::reconcile_tenant(&second.tenant()).await;
+    assert_eq!(pass.checked, 0);
+    let notify_calls: u64 = sb
+        .call_counts()
         .iter()
-        .all(|t| !matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted)));
+        .filter(|((_, m), _)| m == "notifyOrder")
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(notify_calls, 1, "closed by one notifyOrder");
+    second.assert_sold_once(order, before).await;
+    // a third process finds the order final: nothing to do
+    let third = Shop::start_with(&env, Some(sb.clone())).await;
+    let pass = server::reconcile::reconcile_tenant(&third.tenant()).await;
+    assert_eq!(pass.checked, 0);
+    third.assert_sold_once(order, before).await;
 }

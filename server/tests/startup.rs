@@ -47,9 +47,14 @@ async fn home_is_rendered_from_the_sandbox_per_host() {
     assert!(html.contains("Cube Theatre"), "default institution");
     assert!(html.contains("4 products on sale"));
 
-    for (host, name, count) in [
-        ("mosa.localhost", "Museum of Science and Art", 3),
-        ("play.localhost:3000", "Play FC", 11),
+    // each institution has its own default language, used when the browser asks for none
+    for (host, name, summary) in [
+        (
+            "mosa.localhost",
+            "Musée des sciences et des arts",
+            "3 produits en vente",
+        ),
+        ("play.localhost:3000", "Play FC", "11 Angebote im Verkauf"),
     ] {
         let html = http
             .get(format!("{base}/"))
@@ -61,11 +66,69 @@ async fn home_is_rendered_from_the_sandbox_per_host() {
             .await
             .unwrap();
         assert!(html.contains(name), "{host}");
-        assert!(
-            html.contains(&format!("{count} products on sale")),
-            "{host}"
-        );
+        assert!(html.contains(summary), "{host}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_from_url_cookie_and_browser() {
+    let (base, _running) = start().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, headers: Vec<(&'static str, &'static str)>| {
+        let mut req = http
+            .get(format!("{base}{path}"))
+            .header("host", "mosa.localhost");
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    // the browser's preference among the offered languages
+    let page = get("/", vec![("accept-language", "it-CH, de;q=0.8, en;q=0.5")])
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="de""#), "{}", &html[..200]);
+    assert!(html.contains("3 Angebote im Verkauf"));
+
+    // ?lang= wins and is remembered in a cookie
+    let page = get("/?lang=en", vec![("accept-language", "de")])
+        .await
+        .unwrap();
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("lang="))
+        .expect("lang cookie");
+    assert!(cookie.starts_with("lang=en;"), "{cookie}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="en""#));
+    assert!(html.contains("3 products on sale"));
+    // the switcher links to this page in the other languages
+    assert!(html.contains(r#"href="/?lang=fr""#), "switcher");
+    assert!(html.contains(r#"href="/?lang=de""#), "switcher");
+
+    // the cookie beats the browser
+    let html = get("/", vec![("accept-language", "de"), ("cookie", "lang=fr")])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("3 produits en vente"));
+    // an unknown language falls back to the institution's default
+    let html = get("/?lang=xx", vec![])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<html lang="fr""#));
+    // the brand: logo and colours of the institution
+    assert!(html.contains("/brands/mosa.svg"));
+    assert!(html.contains("--brand: #7a1f5c"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

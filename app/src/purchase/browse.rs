@@ -59,10 +59,10 @@ pub async fn event_view(
         let level = product_level(&mine);
         performances.push(PerformanceRow {
             id: perf.id.0,
-            when: when(&perf.start),
+            when: when(&perf.start, locale),
             price_range: price_range(&snap, perf, locale),
             availability: format!("{level:?}").to_ascii_uppercase(),
-            availability_text: level_text(level).to_string(),
+            availability_text: level_text(level, locale),
             buyable: level.buyable(),
         });
     }
@@ -123,7 +123,7 @@ pub async fn performance_view(
                 id: cat.id.0,
                 name: cat.external_name.best(locale, main).to_string(),
                 availability: format!("{level:?}").to_ascii_uppercase(),
-                availability_text: level_text(level).to_string(),
+                availability_text: level_text(level, locale),
                 remaining: item.map_or(0, |i| i.availability),
                 buyable: level.buyable(),
                 prices,
@@ -135,7 +135,7 @@ pub async fn performance_view(
         product_id,
         product_name: product.external_name.best(locale, main).to_string(),
         performance_id,
-        when: when(&perf.start),
+        when: when(&perf.start, locale),
         categories,
         max_quantity: snap.pos.max_seats_per_performance,
     }))

@@ -3,6 +3,8 @@
 use s360::model::order::*;
 use s360::PerformanceId;
 
+use rust_i18n::t;
+
 use super::*;
 
 pub(crate) fn cart_key(tenant: &Tenant) -> String {
@@ -25,9 +27,9 @@ pub async fn add_to_cart(
     let snap = snapshot(tenant)?;
     let max = snap.pos.max_seats_per_performance;
     if quantity == 0 || quantity > max {
-        return Err(BuyerError(format!(
-            "Please choose between 1 and {max} tickets."
-        )));
+        return Err(BuyerError(
+            t!("error.quantity", locale = lang(), max = max).into_owned(),
+        ));
     }
     let perf = snap
         .catalog
@@ -35,15 +37,13 @@ pub async fn add_to_cart(
         .filter(|p| p.state.on_sale())
         .flat_map(|p| p.event.iter().flat_map(|e| e.performances.iter()))
         .find(|p| p.id == PerformanceId(performance_id) && p.state.on_sale())
-        .ok_or_else(|| BuyerError("This performance is no longer on sale.".into()))?;
+        .ok_or_else(|| BuyerError::tr("error.not_on_sale"))?;
     let priced = perf.prices.iter().any(|p| {
         p.seat_cat_id == SeatCategoryId(seat_category_id)
             && p.aud_sub_cat_id == AudienceSubCategoryId(tariff_id)
     });
     if !priced {
-        return Err(BuyerError(
-            "This tariff is not sold in this seat category.".into(),
-        ));
+        return Err(BuyerError::tr("error.tariff"));
     }
     let client = tenant.catalog.client();
     let mut order_id: Option<OrderId> = session_get(session, &cart_key(tenant)).await;
@@ -51,8 +51,15 @@ pub async fn add_to_cart(
         // a cart that expired or was paid cannot take more items: start a new one
         match client.get_order_details(id, None).await {
             Ok(d)
+                // a refused or cancelled card leaves the order open with its seats held
                 if d.order_state == OrderState::Running
-                    && d.payment_state == PaymentState::Waiting => {}
+                    && matches!(
+                        d.payment_state,
+                        PaymentState::Waiting
+                            | PaymentState::Failed
+                            | PaymentState::FailedRejected
+                            | PaymentState::CancelledByUser
+                    ) => {}
             Ok(d) => {
                 if d.order_state == OrderState::Abandonned {
                     session_set(session, &expired_key(tenant), true).await?;
@@ -157,7 +164,7 @@ pub async fn remove_from_cart(
     movement_ids: Vec<i64>,
 ) -> Result<(), BuyerError> {
     let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
-        return Err(BuyerError("Your cart is empty.".into()));
+        return Err(BuyerError::tr("error.cart_empty"));
     };
     tenant
         .catalog

@@ -14,6 +14,8 @@ pub use pay::*;
 
 use std::sync::Arc;
 
+use rust_i18n::t;
+
 use s360::client::{CatalogSnapshot, Error as S360Error};
 use s360::model::order::OrderDetailsData;
 use s360::{AudienceSubCategoryId, SeatCategoryId};
@@ -32,6 +34,18 @@ impl std::fmt::Display for BuyerError {
     }
 }
 
+impl BuyerError {
+    /// The message of `key` in the language of the request being served.
+    pub fn tr(key: &str) -> BuyerError {
+        BuyerError(t!(key, locale = lang()).into_owned())
+    }
+}
+
+/// The language of the request being served (English outside of a request).
+pub(crate) fn lang() -> &'static str {
+    crate::ssr::request_lang().code()
+}
+
 impl From<PageError> for BuyerError {
     fn from(e: PageError) -> Self {
         BuyerError(e.to_string())
@@ -40,22 +54,22 @@ impl From<PageError> for BuyerError {
 
 pub(crate) fn s360_error(e: S360Error) -> BuyerError {
     match e {
-        S360Error::Availability(_) => BuyerError(
-            "Sorry, there are not enough places left for this choice. Please pick fewer tickets or another category."
-                .into(),
-        ),
+        S360Error::Availability(_) => BuyerError::tr("error.not_enough"),
         S360Error::Other(code, detail) if code.starts_with("error.") => BuyerError(detail),
-        S360Error::CircuitOpen | S360Error::Unavailable(_) | S360Error::RateLimited { .. } => BuyerError(
-            "The ticketing system is busy or unreachable. Nothing was charged; please try again in a minute.".into(),
+        S360Error::CircuitOpen | S360Error::Unavailable(_) | S360Error::RateLimited { .. } => {
+            BuyerError::tr("error.busy")
+        }
+        other => BuyerError(
+            t!("error.refused", locale = lang(), detail = other.to_string()).into_owned(),
         ),
-        other => BuyerError(format!("The ticketing system refused the request: {other}")),
     }
 }
 
 pub fn snapshot(tenant: &Tenant) -> Result<Arc<CatalogSnapshot>, BuyerError> {
-    tenant.catalog.snapshot().ok_or_else(|| {
-        BuyerError("The programme is not loaded yet; please try again in a moment.".into())
-    })
+    tenant
+        .catalog
+        .snapshot()
+        .ok_or_else(|| BuyerError::tr("error.not_loaded"))
 }
 
 pub fn shop_info(tenant: &Tenant, snap: &CatalogSnapshot, locale: &str) -> ShopInfo {
@@ -72,12 +86,30 @@ pub fn shop_info(tenant: &Tenant, snap: &CatalogSnapshot, locale: &str) -> ShopI
             .map(|a| a.locality.clone())
             .unwrap_or_default(),
         currency: pos.institution_currency.currency_code.clone(),
-        brand_color: tenant.brand_color.clone(),
+        branding: tenant.branding.clone(),
+        languages: tenant.languages.clone(),
     }
 }
 
-pub fn when(dt: &chrono::DateTime<chrono::FixedOffset>) -> String {
-    dt.format("%A %-d %B %Y, %H:%M").to_string()
+/// "Friday 12 December 2026, 19:00", "vendredi 12 décembre 2026, 19:00",
+/// "Freitag, 12. Dezember 2026, 19:00": in the institution's time zone (the catalog's offset).
+pub fn when(dt: &chrono::DateTime<chrono::FixedOffset>, locale: &str) -> String {
+    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let fmt = match lang {
+        crate::i18n::Lang::De => "%A, %-d. %B %Y, %H:%M",
+        _ => "%A %-d %B %Y, %H:%M",
+    };
+    dt.format_localized(fmt, lang.chrono_locale()).to_string()
+}
+
+/// "12 Dec 2026", "12 déc. 2026", "12. Dez. 2026".
+pub fn day(dt: &chrono::DateTime<chrono::FixedOffset>, locale: &str) -> String {
+    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let fmt = match lang {
+        crate::i18n::Lang::De => "%-d. %b %Y",
+        _ => "%-d %b %Y",
+    };
+    dt.format_localized(fmt, lang.chrono_locale()).to_string()
 }
 
 pub(crate) fn tariff_name(
@@ -114,7 +146,7 @@ pub(crate) async fn session_set<T: serde::Serialize + Send + Sync>(
     session
         .insert(key, v)
         .await
-        .map_err(|_| BuyerError("Your session could not be saved; please enable cookies.".into()))
+        .map_err(|_| BuyerError::tr("error.session"))
 }
 
 pub(crate) fn seat_category_name(
@@ -155,7 +187,7 @@ pub(crate) fn lines_of(
                 .collect();
             CartLine {
                 product: op.product.clone(),
-                when: op.performance_start.as_ref().map(when),
+                when: op.performance_start.as_ref().map(|w| when(w, locale)),
                 seat_category: op
                     .seat_category_id
                     .and_then(|id| seat_category_name(snap, id, locale))

@@ -24,8 +24,9 @@ pub async fn order_view(
     if !s360::constant_time_eq(d.order_secret_id.as_bytes(), access.as_bytes()) {
         return Ok(None);
     }
-    // the owner looking at a running order: finalise it if its payment is settled
-    if d.order_state == OrderState::Running && d.payment_state != PaymentState::Waiting {
+    // the owner looking at an order with money taken: finalise it (or, when the money came
+    // after the seats were released, report it)
+    if d.order_state != OrderState::Closed && paid_payment(&d).is_some() {
         let movements = std::mem::take(&mut d.movements);
         d = finalize(tenant, OrderId(order_id)).await?;
         if d.movements.is_empty() {
@@ -62,7 +63,7 @@ pub async fn order_view(
                 TicketRow {
                     ticket_id: t.ticket_id,
                     product: t.product_name,
-                    when: t.performance_start.as_ref().map(when),
+                    when: t.performance_start.as_ref().map(|w| when(w, locale)),
                     place,
                     tariff: t.audience_sub_category,
                     barcode: t.barcode,
@@ -72,33 +73,74 @@ pub async fn order_view(
     } else {
         vec![]
     };
+    let paid_too_late = d.order_state == OrderState::Abandonned && paid_payment(&d).is_some();
+    let being_confirmed = d.payments.iter().any(|p| {
+        matches!(
+            p.payment_state,
+            PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
+        )
+    });
+    let held_until = d.expiration_date.map(|e| clock(tenant, e));
+    let retry = match (d.order_state, d.payment_state) {
+        (OrderState::Running, PaymentState::Failed | PaymentState::FailedRejected)
+            if !being_confirmed =>
+        {
+            Some(Retry::Refused)
+        }
+        (OrderState::Running, PaymentState::CancelledByUser) if !being_confirmed => {
+            Some(Retry::Cancelled)
+        }
+        _ => None,
+    };
+    let special = if paid_too_late {
+        Some((
+            "ABANDONNED",
+            rust_i18n::t!(
+                "payment.paid_too_late",
+                locale = locale,
+                shop = shop_info(tenant, &snap, locale).name
+            )
+            .into_owned(),
+        ))
+    } else {
+        retry.map(|r| ("RUNNING", retry_message(r, held_until.as_deref(), locale)))
+    };
     let (state, state_text) = match (d.order_state, d.payment_state) {
-        (OrderState::Closed, _) => ("CLOSED", "Paid and confirmed"),
+        _ if special.is_some() => special.unwrap_or_default(),
+        (OrderState::Running, _) if being_confirmed => {
+            ("RUNNING", "Your payment is being confirmed".into())
+        }
+        (OrderState::Closed, _) => ("CLOSED", "Paid and confirmed".into()),
         (OrderState::Abandonned, PaymentState::Failed | PaymentState::FailedRejected) => (
             "ABANDONNED",
-            "The payment was refused; the seats were released",
+            "The payment was refused; the seats were released".into(),
         ),
         (OrderState::Abandonned, PaymentState::CancelledByUser) => (
             "ABANDONNED",
-            "The payment was cancelled; the seats were released",
+            "The payment was cancelled; the seats were released".into(),
         ),
-        (OrderState::Abandonned, _) => {
-            ("ABANDONNED", "This order expired; the seats were released")
-        }
-        (OrderState::Running, PaymentState::InProgress | PaymentState::Paid) => {
-            ("RUNNING", "Your payment is being confirmed")
-        }
-        (OrderState::Running, _) => ("RUNNING", "Waiting for payment"),
+        (OrderState::Abandonned, _) => (
+            "ABANDONNED",
+            "This order expired; the seats were released".into(),
+        ),
+        (OrderState::Running, _) => ("RUNNING", "Waiting for payment".into()),
+    };
+    // the page looks again while a card is being confirmed
+    let payment_state = if being_confirmed && d.order_state == OrderState::Running {
+        "InProgress".to_string()
+    } else {
+        format!("{:?}", d.payment_state)
     };
     Ok(Some(OrderView {
         shop: shop_info(tenant, &snap, locale),
         order_id,
         state: state.into(),
-        state_text: state_text.into(),
-        payment_state: format!("{:?}", d.payment_state),
+        state_text,
+        payment_state,
         lines: lines_of(&d, &snap, locale),
         total: d.sale_amount.format(&d.currency, locale),
         tickets,
         access: d.order_secret_id,
+        can_retry: retry.is_some(),
     }))
 }

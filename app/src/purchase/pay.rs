@@ -1,11 +1,14 @@
-//! Checkout and payment: the guest or logged-in buyer, the S-PAY transaction, the registry of
-//! started payments and the exactly-once finalisation of a paid order.
+//! Checkout and payment: the guest or logged-in buyer, the S-PAY transaction (and another one
+//! after a refused card, while the seats are still held), the registry of started payments and
+//! the exactly-once finalisation of a paid order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 
+use rust_i18n::t;
 use s360::model::contact::CulturalContactData;
 use s360::model::order::*;
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
@@ -59,57 +62,143 @@ pub struct PaymentStart {
     pub widget_origin: String,
 }
 
+/// How bad something an operator must hear about is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warn,
+    Error,
+}
+
+static REPORTER: OnceLock<fn(Severity, &str)> = OnceLock::new();
+static ERRORS_REPORTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Where the payment code's events go (the server sends them to its `tracing` log); until it is
+/// set, to standard error.
+pub fn set_reporter(f: fn(Severity, &str)) {
+    let _ = REPORTER.set(f);
+}
+
+/// How many error-level payment events this process reported (money needing a person).
+pub fn errors_reported() -> u64 {
+    ERRORS_REPORTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn report(severity: Severity, message: String) {
+    if severity == Severity::Error {
+        ERRORS_REPORTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    match REPORTER.get() {
+        Some(f) => f(severity, &message),
+        None => eprintln!("{severity:?}: {message}"),
+    }
+}
+
+/// Below this much hold time left, the payment page asks the buyer to hurry: S-360 does not
+/// extend a hold (updates do not refresh `expirationDate`), it only freezes it once the card is
+/// being charged.
+pub const HURRY_SECS: i64 = 120;
+
 fn pending_key(tenant: &Tenant) -> String {
     format!("paying.{}", tenant.code)
 }
 
-/// Creates the guest contact and the S-PAY payment for the cart; the hold cannot expire while
-/// the payment is in progress (the platform freezes it).
+fn contact_key(tenant: &Tenant) -> String {
+    format!("paying_contact.{}", tenant.code)
+}
+
+/// Why the current payment is a new attempt (`refused`, `cancelled`), shown until it is paid.
+fn retry_key(tenant: &Tenant) -> String {
+    format!("paying_retry.{}", tenant.code)
+}
+
+const TX_KEY: &str = "paying_tx";
+
+/// A payment that has been (or is being) taken for the order: no other may start.
+fn payment_underway(d: &OrderDetailsData) -> bool {
+    matches!(
+        d.payment_state,
+        PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
+    ) || d.payments.iter().any(|p| {
+        matches!(
+            p.payment_state,
+            PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
+        )
+    })
+}
+
+/// The order's payment that took the money, if any.
+pub fn paid_payment(d: &OrderDetailsData) -> Option<&PaymentData> {
+    d.payments
+        .iter()
+        .rev()
+        .find(|p| p.payment_state == PaymentState::Paid)
+}
+
+/// Seconds left on the order's hold (`None`: S-360 gives no expiration, e.g. a frozen hold).
+pub fn hold_left_secs(d: &OrderDetailsData) -> Option<i64> {
+    d.expiration_date
+        .map(|e| (e.timestamp_millis() - chrono::Utc::now().timestamp_millis()).div_euclid(1000))
+}
+
+/// "18:42": when the hold ends, on the institution's clock (the offset its catalog uses for
+/// the performance closest to that moment; S-360 answers in UTC).
+pub fn clock(tenant: &Tenant, at: chrono::DateTime<chrono::FixedOffset>) -> String {
+    let offset = tenant
+        .catalog
+        .snapshot()
+        .and_then(|snap| {
+            snap.catalog
+                .products()
+                .flat_map(|p| p.event.iter().flat_map(|e| e.performances.iter()))
+                .map(|perf| perf.start)
+                .min_by_key(|start| (start.timestamp() - at.timestamp()).abs())
+                .map(|start| *start.offset())
+        })
+        .unwrap_or(*at.offset());
+    at.with_timezone(&offset).format("%H:%M").to_string()
+}
+
+/// Creates the guest contact and the S-PAY payment for the cart. A second submit (double
+/// click, back button, second tab) gets the payment already started; a payment may start again
+/// only after the previous one was refused or cancelled.
 pub async fn start_payment(
     tenant: &Tenant,
     session: &Session,
     buyer: Buyer,
     shop_origin: &str,
 ) -> Result<PaymentStart, BuyerError> {
-    let snap = snapshot(tenant)?;
     let client = tenant.catalog.client();
     let order_id = session_get::<OrderId>(session, &cart_key(tenant))
         .await
         .ok_or_else(|| BuyerError("Your cart is empty.".into()))?;
+    // one start at a time per order: two submits must not start two payments
+    let lock = order_lock(order_id);
+    let _guard = lock.lock().await;
     let d = client
         .get_order_details(order_id, None)
         .await
         .map_err(s360_error)?;
-    if d.order_state != OrderState::Running || d.operation_datas.is_empty() {
+    if d.order_state != OrderState::Running
+        || d.operation_datas.is_empty()
+        || hold_left_secs(&d).is_some_and(|s| s <= 0)
+    {
         return Err(BuyerError(
             "Your cart has expired. Please choose your tickets again.".into(),
         ));
     }
-    // a second submit (double click, back button) must not start a second payment
-    if matches!(
-        d.payment_state,
-        PaymentState::InProgress | PaymentState::Paid
-    ) {
+    if payment_underway(&d) {
         return Err(BuyerError(
             "Your payment for this cart is already being processed. Please wait for its confirmation."
                 .into(),
         ));
     }
-    if let (Some(paying), Some(tx)) = (
-        session_get::<OrderId>(session, &pending_key(tenant)).await,
-        session_get::<String>(session, "paying_tx").await,
-    ) {
-        let open = d.payments.iter().any(|p| {
-            p.payment_state == PaymentState::Waiting
-                && p.transaction_id.as_deref() == Some(tx.as_str())
+    if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
+        return Ok(PaymentStart {
+            order_id,
+            transaction_id: tx,
+            widget_origin: client.config().base_url.clone(),
         });
-        if paying == order_id && open {
-            return Ok(PaymentStart {
-                order_id,
-                transaction_id: tx,
-                widget_origin: client.config().base_url.clone(),
-            });
-        }
     }
     let contact = match buyer {
         Buyer::Contact(number) => number,
@@ -134,6 +223,37 @@ pub async fn start_payment(
                 })?
         }
     };
+    let _ = session.remove::<String>(&retry_key(tenant)).await;
+    new_payment(tenant, session, &d, contact, shop_origin).await
+}
+
+/// The session's transaction for this order if S-360 still waits for its card.
+async fn current_waiting_tx(
+    tenant: &Tenant,
+    session: &Session,
+    d: &OrderDetailsData,
+) -> Option<String> {
+    let paying = session_get::<OrderId>(session, &pending_key(tenant)).await?;
+    let tx = session_get::<String>(session, TX_KEY).await?;
+    let open = d.payments.iter().any(|p| {
+        p.payment_state == PaymentState::Waiting && p.transaction_id.as_deref() == Some(&tx)
+    });
+    (paying == d.order_id && open).then_some(tx)
+}
+
+/// `createPaymentsAndCloseOrder` for the whole order, remembered durably before the buyer can
+/// use it. `ORDER_IDENTIFIER` names the attempt (`CUBE-123-2` after one refused card), so a
+/// repeated call for the same attempt gets the same payment back from S-360.
+async fn new_payment(
+    tenant: &Tenant,
+    session: &Session,
+    d: &OrderDetailsData,
+    contact: String,
+    shop_origin: &str,
+) -> Result<PaymentStart, BuyerError> {
+    let snap = snapshot(tenant)?;
+    let client = tenant.catalog.client();
+    let order_id = d.order_id;
     let method = snap
         .pos
         .payment_methods
@@ -141,10 +261,15 @@ pub async fn start_payment(
         .filter(|m| m.for_payment && m.payment_type == "CREDIT_CARD")
         .min_by_key(|m| m.rank)
         .ok_or_else(|| BuyerError("No card payment is available in this shop.".into()))?;
+    let attempt = 1 + d
+        .payments
+        .iter()
+        .filter(|p| p.payment_state != PaymentState::Waiting)
+        .count();
     let mut params = HashMap::new();
     params.insert(
         ORDER_IDENTIFIER.to_string(),
-        format!("{}-{}", tenant.code, order_id.0),
+        format!("{}-{}-{attempt}", tenant.code, order_id.0),
     );
     params.insert(
         RETURN_URL.to_string(),
@@ -172,7 +297,7 @@ pub async fn start_payment(
             order_type: OrderType::Sale,
             max_waiting_time: None,
             purchasers_info: vec![PurchaserInfo {
-                contact_reference: contact,
+                contact_reference: contact.clone(),
             }],
         })
         .await
@@ -180,15 +305,173 @@ pub async fn start_payment(
     let transaction_id = started
         .transaction_id
         .ok_or_else(|| BuyerError("The payment could not be started.".into()))?;
-    register_payment(tenant, order_id);
+    // durable before the buyer sees the card form: a paid order must be found after a restart
+    if let Err(e) = register_payment(tenant, order_id, &transaction_id).await {
+        report(
+            Severity::Error,
+            format!(
+                "tenant={} order={}: cannot record the started payment ({e}); not handing it to the buyer",
+                tenant.code, order_id.0
+            ),
+        );
+        return Err(BuyerError::tr("payment.not_recorded"));
+    }
     session_set(session, &pending_key(tenant), order_id).await?;
     session_set(session, &secret_key(tenant), d.order_secret_id.clone()).await?;
-    session_set(session, "paying_tx", transaction_id.clone()).await?;
+    session_set(session, &contact_key(tenant), contact).await?;
+    session_set(session, TX_KEY, transaction_id.clone()).await?;
     Ok(PaymentStart {
         order_id,
         transaction_id,
         widget_origin: client.config().base_url.clone(),
     })
+}
+
+/// Where the buyer's payment stands, for the payment page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentStatus {
+    /// No payment was started in this session (or its order is gone).
+    None,
+    /// S-PAY waits for a card: show the widget. `retry` says why this is a new attempt.
+    Ready {
+        transaction_id: String,
+        /// The amount, formatted.
+        total: String,
+        retry: Option<Retry>,
+        hold_left_secs: Option<i64>,
+        held_until: Option<String>,
+    },
+    /// A card was accepted or is being confirmed: the order page follows it.
+    Confirming { order_link: String },
+    /// The order is paid and closed.
+    Done { order_link: String },
+    /// The hold expired (or the order was released) before any payment succeeded.
+    Expired,
+    /// The money arrived after the seats were released (order ABANDONNED, payment PAID).
+    PaidTooLate { order_link: String },
+}
+
+/// Why a payment is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Retry {
+    Refused,
+    Cancelled,
+}
+
+fn order_link(d: &OrderDetailsData) -> String {
+    format!("/orders/{}?access={}", d.order_id.0, d.order_secret_id)
+}
+
+/// Re-reads the buyer's order before showing the payment page (the hold may be about to end,
+/// or the last card may have been refused). After a refused or cancelled card the order is
+/// still RUNNING with its seats held and the same hold time: a new payment is started for it
+/// (s360-contract.md, OUR DESIGN "payment retry").
+pub async fn payment_status(
+    tenant: &Tenant,
+    session: &Session,
+    shop_origin: &str,
+    locale: &str,
+) -> Result<PaymentStatus, BuyerError> {
+    let client = tenant.catalog.client();
+    let Some(order_id) = paying_order(tenant, session).await else {
+        return Ok(PaymentStatus::None);
+    };
+    let lock = order_lock(order_id);
+    let _guard = lock.lock().await;
+    let d = match client.get_order_details(order_id, None).await {
+        Ok(d) => d,
+        Err(S360Error::NotFound(_)) => return Ok(PaymentStatus::None),
+        Err(e) => return Err(s360_error(e)),
+    };
+    match d.order_state {
+        OrderState::Closed => {
+            return Ok(PaymentStatus::Done {
+                order_link: order_link(&d),
+            })
+        }
+        OrderState::Abandonned if paid_payment(&d).is_some() => {
+            return Ok(PaymentStatus::PaidTooLate {
+                order_link: order_link(&d),
+            })
+        }
+        OrderState::Abandonned => {
+            forget_cart(tenant, session, order_id).await;
+            return Ok(PaymentStatus::Expired);
+        }
+        OrderState::Running => {}
+    }
+    if payment_underway(&d) {
+        return Ok(PaymentStatus::Confirming {
+            order_link: order_link(&d),
+        });
+    }
+    let left = hold_left_secs(&d);
+    if left.is_some_and(|s| s <= 0) {
+        forget_cart(tenant, session, order_id).await;
+        return Ok(PaymentStatus::Expired);
+    }
+    let held_until = d.expiration_date.map(|e| clock(tenant, e));
+    let total = d.sale_amount.format(&d.currency, locale);
+    let ready = |transaction_id: String, retry: Option<Retry>| PaymentStatus::Ready {
+        transaction_id,
+        total: total.clone(),
+        retry,
+        hold_left_secs: left,
+        held_until: held_until.clone(),
+    };
+    if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
+        let retry = session_get::<Retry>(session, &retry_key(tenant)).await;
+        return Ok(ready(tx, retry));
+    }
+    // the session's payment is over without money: why, and with whom to try again
+    let Some(tx) = session_get::<String>(session, TX_KEY).await else {
+        return Ok(PaymentStatus::None);
+    };
+    let Some(last) = d
+        .payments
+        .iter()
+        .find(|p| p.transaction_id.as_deref() == Some(tx.as_str()))
+    else {
+        return Ok(PaymentStatus::None);
+    };
+    let retry = match last.payment_state {
+        PaymentState::Failed | PaymentState::FailedRejected => Some(Retry::Refused),
+        PaymentState::CancelledByUser => Some(Retry::Cancelled),
+        // replaced (the order changed) or abandoned: simply a new attempt
+        _ => None,
+    };
+    let contact = match session_get::<String>(session, &contact_key(tenant)).await {
+        Some(c) => c,
+        None => match d.purchaser_contact_number.clone() {
+            Some(c) => c,
+            None => return Ok(PaymentStatus::None),
+        },
+    };
+    let started = new_payment(tenant, session, &d, contact, shop_origin).await?;
+    match retry {
+        Some(r) => session_set(session, &retry_key(tenant), r).await?,
+        None => {
+            let _ = session.remove::<Retry>(&retry_key(tenant)).await;
+        }
+    }
+    report(
+        Severity::Info,
+        format!(
+            "tenant={} order={}: new payment attempt ({retry:?}) while the seats are held",
+            tenant.code, order_id.0
+        ),
+    );
+    Ok(ready(started.transaction_id, retry))
+}
+
+/// The buyer's cart order is over (expired or released): the session forgets it, and the cart
+/// page says it expired.
+async fn forget_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
+    if session_get::<OrderId>(session, &cart_key(tenant)).await == Some(order_id) {
+        let _ = session_set(session, &expired_key(tenant), true).await;
+    }
+    clear_cart(tenant, session, order_id).await;
 }
 
 fn secret_key(tenant: &Tenant) -> String {
@@ -201,43 +484,219 @@ pub async fn paying_order_secret(tenant: &Tenant, session: &Session) -> Option<S
     session_get(session, &secret_key(tenant)).await
 }
 
-/// Orders whose payment was started, per S-360 host and institution, for the reconciliation
-/// task (the shop keeps no business data: only ids, re-read from S-360 every time).
-type PaymentRegistry = Mutex<HashMap<(String, String), HashMap<i64, std::time::Instant>>>;
+// ---------------------------------------------------------------------------------------------
+// The registry of started payments
 
-fn payment_registry() -> &'static PaymentRegistry {
-    static REGISTRY: OnceLock<PaymentRegistry> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
+/// A payment this shop started: the candidates of reconciliation, and what a payment
+/// notification must match. Only ids: the order itself is re-read from S-360 every time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedPayment {
+    pub institution: String,
+    pub order_id: i64,
+    /// Every S-PAY transaction started for the order, oldest first (a refused card, then
+    /// another one); at most [`MAX_TRANSACTIONS`].
+    pub transactions: Vec<String>,
+    /// Unix milliseconds of the first start and of the last change.
+    pub started_ms: i64,
+    pub updated_ms: i64,
+    /// When the order was seen final (closed or released): the entry is then kept for a while
+    /// only to recognise S-PAY's repeated notifications.
+    #[serde(default)]
+    pub final_ms: Option<i64>,
 }
 
-fn registry_key(tenant: &Tenant) -> (String, String) {
-    (
-        tenant.catalog.client().config().base_url.clone(),
-        tenant.code.clone(),
-    )
+/// Transactions remembered per order (a buyer trying card after card).
+pub const MAX_TRANSACTIONS: usize = 20;
+
+impl StartedPayment {
+    pub fn is_final(&self) -> bool {
+        self.final_ms.is_some()
+    }
+
+    /// Milliseconds since the last change.
+    pub fn age_ms(&self) -> i64 {
+        now_ms() - self.updated_ms
+    }
 }
 
-/// Remembers that a payment was started for this order.
-pub fn register_payment(tenant: &Tenant, order_id: OrderId) {
-    let mut r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
-    r.entry(registry_key(tenant))
-        .or_default()
-        .insert(order_id.0, std::time::Instant::now());
+/// Where the started payments are kept. Implementations store durably before returning from
+/// `save`/`remove` (the server's is a directory of small files, see `server::store`).
+pub trait PaymentRegistry: Send + Sync + std::fmt::Debug {
+    /// Stores (or replaces) an entry.
+    fn save(&self, payment: &StartedPayment) -> std::io::Result<()>;
+    /// Removes an entry (no error if there is none).
+    fn remove(&self, institution: &str, order_id: i64) -> std::io::Result<()>;
+    fn get(&self, institution: &str, order_id: i64) -> Option<StartedPayment>;
+    /// Every entry of an institution, final ones included.
+    fn list(&self, institution: &str) -> Vec<StartedPayment>;
 }
 
-/// The orders with a started payment not yet seen final, with when the payment started.
-pub fn registered_payments(tenant: &Tenant) -> Vec<(OrderId, std::time::Instant)> {
-    let r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
-    r.get(&registry_key(tenant))
-        .map(|m| m.iter().map(|(id, t)| (OrderId(*id), *t)).collect())
-        .unwrap_or_default()
+/// A registry in memory only: lost on restart (tests, or a shop without a data directory).
+#[derive(Debug, Default)]
+pub struct MemoryRegistry(Mutex<HashMap<(String, i64), StartedPayment>>);
+
+impl PaymentRegistry for MemoryRegistry {
+    fn save(&self, payment: &StartedPayment) -> std::io::Result<()> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(
+            (payment.institution.clone(), payment.order_id),
+            payment.clone(),
+        );
+        Ok(())
+    }
+
+    fn remove(&self, institution: &str, order_id: i64) -> std::io::Result<()> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.remove(&(institution.to_string(), order_id));
+        Ok(())
+    }
+
+    fn get(&self, institution: &str, order_id: i64) -> Option<StartedPayment> {
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&(institution.to_string(), order_id)).cloned()
+    }
+
+    fn list(&self, institution: &str) -> Vec<StartedPayment> {
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.values()
+            .filter(|p| p.institution == institution)
+            .cloned()
+            .collect()
+    }
 }
 
-/// Forgets an order once it is final (closed or released) or too old to matter.
-pub fn forget_payment(tenant: &Tenant, order_id: OrderId) {
-    let mut r = payment_registry().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(m) = r.get_mut(&registry_key(tenant)) {
-        m.remove(&order_id.0);
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Runs a registry write off the async threads (it syncs to disk).
+async fn registry_io<T: Send + 'static>(
+    tenant: &Tenant,
+    f: impl FnOnce(&dyn PaymentRegistry) -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    let registry = tenant.payments.clone();
+    tokio::task::spawn_blocking(move || f(registry.as_ref()))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// Remembers (durably) that a payment was started for this order, with its transaction.
+pub async fn register_payment(
+    tenant: &Tenant,
+    order_id: OrderId,
+    transaction_id: &str,
+) -> std::io::Result<()> {
+    let code = tenant.code.clone();
+    let tx = transaction_id.to_string();
+    registry_io(tenant, move |r| {
+        let now = now_ms();
+        let mut entry = r.get(&code, order_id.0).unwrap_or(StartedPayment {
+            institution: code.clone(),
+            order_id: order_id.0,
+            transactions: vec![],
+            started_ms: now,
+            updated_ms: now,
+            final_ms: None,
+        });
+        if !entry.transactions.contains(&tx) {
+            entry.transactions.push(tx);
+        }
+        let excess = entry.transactions.len().saturating_sub(MAX_TRANSACTIONS);
+        entry.transactions.drain(..excess);
+        entry.updated_ms = now;
+        entry.final_ms = None;
+        r.save(&entry)
+    })
+    .await
+}
+
+/// The started payments whose order was not yet seen final.
+pub fn registered_payments(tenant: &Tenant) -> Vec<StartedPayment> {
+    tenant
+        .payments
+        .list(&tenant.code)
+        .into_iter()
+        .filter(|p| !p.is_final())
+        .collect()
+}
+
+/// The registry's entry for an order (final or not).
+pub fn registered_payment(tenant: &Tenant, order_id: OrderId) -> Option<StartedPayment> {
+    tenant.payments.get(&tenant.code, order_id.0)
+}
+
+/// Forgets an order entirely (gone from S-360, or too old to matter).
+pub async fn forget_payment(tenant: &Tenant, order_id: OrderId) {
+    let code = tenant.code.clone();
+    if let Err(e) = registry_io(tenant, move |r| r.remove(&code, order_id.0)).await {
+        report(
+            Severity::Warn,
+            format!(
+                "tenant={} order={}: cannot forget a started payment: {e}",
+                tenant.code, order_id.0
+            ),
+        );
+    }
+}
+
+/// Records that an order is final. Returns whether this call recorded it (the first to see it).
+async fn mark_final(tenant: &Tenant, order_id: OrderId) -> bool {
+    let code = tenant.code.clone();
+    let r = registry_io(tenant, move |r| match r.get(&code, order_id.0) {
+        Some(mut entry) if !entry.is_final() => {
+            entry.final_ms = Some(now_ms());
+            r.save(&entry).map(|_| true)
+        }
+        _ => Ok(false),
+    })
+    .await;
+    r.unwrap_or_else(|e| {
+        report(
+            Severity::Warn,
+            format!(
+                "tenant={} order={}: cannot record a final order: {e}",
+                tenant.code, order_id.0
+            ),
+        );
+        false
+    })
+}
+
+/// What every path does once it sees an order final: the registry stops reconciling it, and
+/// money taken for an order that was released is reported, once, at error level (it must be
+/// refunded: S-360 will not issue tickets for it).
+async fn settled(tenant: &Tenant, d: &OrderDetailsData) {
+    let first = mark_final(tenant, d.order_id).await;
+    if d.order_state != OrderState::Abandonned {
+        return;
+    }
+    let Some(paid) = paid_payment(d) else {
+        return;
+    };
+    static REPORTED: OnceLock<Mutex<HashSet<(String, i64)>>> = OnceLock::new();
+    let new = {
+        let mut seen = REPORTED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert((tenant.code.clone(), d.order_id.0))
+    };
+    if first || new {
+        report(
+            Severity::Error,
+            format!(
+                "tenant={} order={} payment={} amount={} {}: payment taken after the order was released (hold expired); no tickets, the payment must be refunded",
+                tenant.code,
+                d.order_id.0,
+                paid.payment_id.0,
+                paid.amount.0,
+                d.currency.currency_code
+            ),
+        );
     }
 }
 
@@ -260,42 +719,46 @@ fn order_lock(order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
     locks.entry(order_id.0).or_default().clone()
 }
 
-/// Brings the order to its final state from what S-360 says (never from the browser):
-/// PAID -> notifyOrder(SUCCESS) closes it (idempotent, once even under concurrency);
-/// refused or cancelled -> notifyOrder(FAILURE) releases it. Returns the order as it ends.
+/// Brings the order to its final state from what S-360 says (never from the browser): a PAID
+/// payment -> `notifyOrder(SUCCESS)` closes it (idempotent, once even under concurrency).
+/// A refused or cancelled card leaves it RUNNING: its seats stay held until the hold ends, so
+/// the buyer can try another card, and S-360 releases it at expiry if nobody pays (OUR DESIGN,
+/// s360-contract.md). Returns the order as it ends.
 pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetailsData, BuyerError> {
     let lock = order_lock(order_id);
     let _guard = lock.lock().await;
     let client = tenant.catalog.client();
-    let d = client
+    let mut d = client
         .get_order_details(order_id, None)
         .await
         .map_err(s360_error)?;
-    if d.order_state != OrderState::Running {
-        return Ok(d);
+    if d.order_state == OrderState::Running {
+        let Some(paid) = paid_payment(&d) else {
+            return Ok(d);
+        };
+        let paid_count = d
+            .payments
+            .iter()
+            .filter(|p| p.payment_state == PaymentState::Paid)
+            .count();
+        if paid_count > 1 {
+            report(
+                Severity::Error,
+                format!(
+                    "tenant={} order={}: {paid_count} payments were taken for one order; all but one must be refunded",
+                    tenant.code, order_id.0
+                ),
+            );
+        }
+        d = client
+            .notify_order(order_id, paid.payment_id, NotifyStatus::Success)
+            .await
+            .map_err(s360_error)?;
     }
-    // the payment that carries the order's payment state (not merely the last one listed)
-    let Some(payment) = d
-        .payments
-        .iter()
-        .rev()
-        .find(|p| p.payment_state == d.payment_state)
-        .or(d.payments.last())
-    else {
-        return Ok(d);
-    };
-    let status = match d.payment_state {
-        PaymentState::Paid => NotifyStatus::Success,
-        PaymentState::Failed
-        | PaymentState::FailedRejected
-        | PaymentState::CancelledByUser
-        | PaymentState::Abandoned => NotifyStatus::Failure,
-        _ => return Ok(d),
-    };
-    client
-        .notify_order(order_id, payment.payment_id, status)
-        .await
-        .map_err(s360_error)
+    if d.order_state != OrderState::Running {
+        settled(tenant, &d).await;
+    }
+    Ok(d)
 }
 
 /// Forgets the cart once its order is closed.
@@ -309,7 +772,23 @@ pub async fn clear_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
     }
     let _ = session.remove::<OrderId>(&pending_key(tenant)).await;
     let _ = session.remove::<String>(&secret_key(tenant)).await;
-    let _ = session.remove::<String>("paying_tx").await;
+    let _ = session.remove::<String>(&contact_key(tenant)).await;
+    let _ = session.remove::<Retry>(&retry_key(tenant)).await;
+    let _ = session.remove::<String>(TX_KEY).await;
+}
+
+/// A message for the payment page when a new attempt follows a refused or cancelled card.
+pub fn retry_message(retry: Retry, held_until: Option<&str>, locale: &str) -> String {
+    match (retry, held_until) {
+        (Retry::Refused, Some(time)) => {
+            t!("payment.refused_until", locale = locale, time = time).into_owned()
+        }
+        (Retry::Refused, None) => t!("payment.refused", locale = locale).into_owned(),
+        (Retry::Cancelled, Some(time)) => {
+            t!("payment.cancelled_until", locale = locale, time = time).into_owned()
+        }
+        (Retry::Cancelled, None) => t!("payment.cancelled", locale = locale).into_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -326,5 +805,37 @@ mod tests {
             Guest::parse(" Ada ", "L", "ADA@Example.com").unwrap().email,
             "ada@example.com"
         );
+    }
+
+    #[test]
+    fn memory_registry_keeps_entries_per_institution() {
+        let r = MemoryRegistry::default();
+        let entry = |inst: &str, id: i64| StartedPayment {
+            institution: inst.into(),
+            order_id: id,
+            transactions: vec![format!("{inst}-tx{id}")],
+            started_ms: 1,
+            updated_ms: 1,
+            final_ms: None,
+        };
+        r.save(&entry("CUBE", 1)).unwrap();
+        r.save(&entry("MOSA", 1)).unwrap();
+        r.save(&entry("CUBE", 2)).unwrap();
+        assert_eq!(r.list("CUBE").len(), 2);
+        assert_eq!(r.get("MOSA", 1).unwrap().transactions, ["MOSA-tx1"]);
+        r.remove("CUBE", 1).unwrap();
+        assert!(r.get("CUBE", 1).is_none());
+        assert_eq!(r.list("CUBE").len(), 1);
+        assert!(r.get("MOSA", 1).is_some());
+    }
+
+    #[test]
+    fn retry_messages_say_until_when_the_seats_are_held() {
+        let m = retry_message(Retry::Refused, Some("18:42"), "en");
+        assert!(m.contains("refused") && m.contains("18:42"), "{m}");
+        let m = retry_message(Retry::Cancelled, Some("18:42"), "fr");
+        assert!(m.contains("18:42") && !m.starts_with("payment."), "{m}");
+        let m = retry_message(Retry::Refused, None, "de");
+        assert!(!m.starts_with("payment."), "{m}");
     }
 }

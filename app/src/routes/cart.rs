@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 use crate::model::CartView;
 use crate::routes::layout::{Layout, Problem};
 
@@ -10,7 +13,8 @@ use crate::routes::layout::{Layout, Problem};
 pub async fn get_cart() -> Result<CartView, ServerFnError> {
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
-    crate::purchase::cart_view(&tenant, &session, "en")
+    let lang = crate::ssr::request_lang();
+    crate::purchase::cart_view(&tenant, &session, lang.code())
         .await
         .map_err(ServerFnError::new)
 }
@@ -22,7 +26,12 @@ pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError>
         .split(',')
         .map(|s| s.trim().parse::<i64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| ServerFnError::new("Invalid cart line."))?;
+        .map_err(|_| {
+            ServerFnError::new(t!(
+                "error.cart_empty",
+                locale = crate::ssr::request_lang().code()
+            ))
+        })?;
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
     crate::purchase::remove_from_cart(&tenant, &session, ids)
@@ -34,8 +43,9 @@ pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError>
 pub fn CartPage() -> impl IntoView {
     let remove = ServerAction::<RemoveFromCart>::new();
     let cart = Resource::new_blocking(move || remove.version().get(), |_| get_cart());
+    let lang = use_lang().code();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading your cart…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!("cart.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match cart.await {
                     Ok(c) => view! { <Cart cart=c remove=remove/> }.into_any(),
@@ -59,35 +69,37 @@ fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
         ..
     } = cart;
     let empty = lines.is_empty();
+    let lang = use_lang().code();
+    let tr = move |key: &str| t!(key, locale = lang).to_string();
     view! {
-        <Title text=format!("Your cart – {}", shop.name)/>
+        <Title text=t!("page.title", locale = lang, page = tr("cart.title"), shop = shop.name.clone()).to_string()/>
         <Layout shop=shop>
-            <h1>"Your cart"</h1>
+            <h1>{tr("cart.title")}</h1>
             {expired.then(|| view! {
                 <div class="notice" role="status" data-testid="cart-expired">
-                    <p>"Your previous cart expired and its seats were released. You can choose your tickets again."</p>
+                    <p>{tr("cart.expired")}</p>
                 </div>
             })}
             {if empty {
-                view! { <p data-testid="cart-empty">"Your cart is empty. " <a href="/">"See the programme"</a></p> }.into_any()
+                view! { <p data-testid="cart-empty">{tr("cart.empty")}" " <a href="/">{tr("cart.see_programme")}</a></p> }.into_any()
             } else {
                 view! {
                     {expires_at_ms.map(|ms| view! { <HoldTimer expires_at_ms=ms paying=paying/> })}
                     <table class="cart">
-                        <caption class="visually-hidden">"Tickets in your cart"</caption>
+                        <caption class="visually-hidden">{tr("cart.caption")}</caption>
                         <thead>
                             <tr>
-                                <th scope="col">"Item"</th>
-                                <th scope="col">"Tariff"</th>
-                                <th scope="col">"Quantity"</th>
-                                <th scope="col">"Price"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                <th scope="col">{tr("cart.item")}</th>
+                                <th scope="col">{tr("perf.tariff")}</th>
+                                <th scope="col">{tr("cart.quantity")}</th>
+                                <th scope="col">{tr("perf.price")}</th>
+                                <th scope="col"><span class="visually-hidden">{tr("cart.actions")}</span></th>
                             </tr>
                         </thead>
                         <tbody>
                             {lines.into_iter().map(|l| {
                                 let ids = l.movement_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-                                let label = format!("Remove {} ({})", l.product, l.tariff);
+                                let label = t!("cart.remove_label", locale = lang, product = l.product.clone(), tariff = l.tariff.clone()).to_string();
                                 view! {
                                     <tr data-testid="cart-line">
                                         <td>
@@ -102,7 +114,7 @@ fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
                                         <td>
                                             <ActionForm action=remove>
                                                 <input type="hidden" name="movement_ids" value=ids/>
-                                                <button type="submit" class="secondary" aria-label=label.clone()>"Remove"</button>
+                                                <button type="submit" class="secondary" aria-label=label.clone()>{tr("cart.remove")}</button>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -113,10 +125,10 @@ fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
                             {fees.into_iter().map(|(name, amount)| view! {
                                 <tr><th scope="row" colspan="3">{name}</th><td colspan="2">{amount}</td></tr>
                             }).collect_view()}
-                            <tr class="total"><th scope="row" colspan="3">"Total"</th><td colspan="2" data-testid="cart-total">{total}</td></tr>
+                            <tr class="total"><th scope="row" colspan="3">{tr("cart.total")}</th><td colspan="2" data-testid="cart-total">{total}</td></tr>
                         </tfoot>
                     </table>
-                    <p><a class="button" href="/checkout" data-testid="to-checkout">"Checkout"</a></p>
+                    <p><a class="button" href="/checkout" data-testid="to-checkout">{tr("cart.checkout")}</a></p>
                 }.into_any()
             }}
         </Layout>
@@ -127,6 +139,8 @@ fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
 /// same minute count so the page makes sense before hydration and without JavaScript.
 #[component]
 fn HoldTimer(expires_at_ms: i64, paying: bool) -> impl IntoView {
+    let lang = use_lang().code();
+    let tr = move |key: &str| t!(key, locale = lang).to_string();
     let (now_ms, set_now_ms) = signal(None::<i64>);
     Effect::new(move |_| {
         set_now_ms.set(Some(js_now()));
@@ -146,17 +160,22 @@ fn HoldTimer(expires_at_ms: i64, paying: bool) -> impl IntoView {
             .map(|now| ((expires_at_ms - now) / 1000).max(0))
     };
     let text = move || match remaining() {
-        _ if paying => "Your payment is in progress; your seats stay held.".to_string(),
-        None => "Your seats are held for a limited time.".to_string(),
-        Some(0) => "Your cart has expired. The seats were released.".to_string(),
-        Some(s) => format!("Your seats are held for {}:{:02} more.", s / 60, s % 60),
+        _ if paying => tr("timer.paying"),
+        None => tr("timer.limited"),
+        Some(0) => tr("timer.expired"),
+        Some(s) => t!(
+            "timer.held",
+            locale = lang,
+            time = format!("{}:{:02}", s / 60, s % 60)
+        )
+        .to_string(),
     };
     let warn = move || remaining().is_some_and(|s| s < 120) && !paying;
     view! {
         <p class="timer" class:warning=warn data-testid="hold-timer">{text}</p>
         // announced once when it gets short, not every second
         <p class="visually-hidden" aria-live="polite">
-            {move || warn().then_some("Less than two minutes left to check out.")}
+            {move || warn().then(|| tr("timer.warning"))}
         </p>
     }
 }

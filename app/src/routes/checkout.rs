@@ -1,7 +1,10 @@
 //! Checkout: guest details, then the embedded S-PAY widget. Card data goes to S-PAY only.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 
 use crate::model::{CartView, ShopInfo};
 use crate::routes::cart::get_cart;
@@ -35,25 +38,87 @@ pub async fn start_payment(
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PaymentPage {
     pub shop: ShopInfo,
+    /// The S-PAY transaction waiting for a card, when there is one.
     pub transaction_id: Option<String>,
     pub widget_origin: String,
     pub total: String,
+    /// `ready` (the widget), `none`, `confirming`, `done`, `expired` or `paid_too_late`.
+    pub status: String,
+    /// After a refused or cancelled card: why a new card is asked for (in the buyer's language).
+    pub notice: Option<String>,
+    /// "Your seats are held until 18:42." (in the buyer's language).
+    pub hold: Option<String>,
+    /// Little time is left on the hold (it cannot be extended).
+    pub hurry: bool,
+    /// The order page, when the order is paid, being confirmed or paid too late.
+    pub order_link: Option<String>,
 }
 
+/// The payment page's data. The order is re-read first: a hold that ended or is about to end,
+/// a refused or cancelled card (a new payment is started while the seats are still held) and a
+/// payment already made are all told here rather than in the card form.
 #[server]
 pub async fn get_payment() -> Result<PaymentPage, ServerFnError> {
+    use crate::purchase::{PaymentStatus, HURRY_SECS};
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
-    let cart = crate::purchase::cart_view(&tenant, &session, "en")
+    let lang = crate::ssr::request_lang().code();
+    let origin = crate::ssr::request_origin().await?;
+    let snap = crate::purchase::snapshot(&tenant).map_err(ServerFnError::new)?;
+    let status = crate::purchase::payment_status(&tenant, &session, &origin, lang)
         .await
         .map_err(ServerFnError::new)?;
-    let tx = session.get::<String>("paying_tx").await.ok().flatten();
-    Ok(PaymentPage {
-        shop: cart.shop,
-        transaction_id: tx,
+    let mut page = PaymentPage {
+        shop: crate::purchase::shop_info(&tenant, &snap, lang),
+        transaction_id: None,
         widget_origin: tenant.catalog.client().config().base_url.clone(),
-        total: cart.total,
-    })
+        total: String::new(),
+        status: String::new(),
+        notice: None,
+        hold: None,
+        hurry: false,
+        order_link: None,
+    };
+    page.status = match status {
+        PaymentStatus::None => "none",
+        PaymentStatus::Ready {
+            transaction_id,
+            total,
+            retry,
+            hold_left_secs,
+            held_until,
+        } => {
+            page.transaction_id = Some(transaction_id);
+            page.total = total;
+            page.notice =
+                retry.map(|r| crate::purchase::retry_message(r, held_until.as_deref(), lang));
+            page.hurry = hold_left_secs.is_some_and(|s| s < HURRY_SECS);
+            page.hold = held_until.map(|time| {
+                let key = if page.hurry {
+                    "payment.hurry"
+                } else {
+                    "payment.held_until"
+                };
+                t!(key, locale = lang, time = time).into_owned()
+            });
+            "ready"
+        }
+        PaymentStatus::Confirming { order_link } => {
+            page.order_link = Some(order_link);
+            "confirming"
+        }
+        PaymentStatus::Done { order_link } => {
+            page.order_link = Some(order_link);
+            "done"
+        }
+        PaymentStatus::Expired => "expired",
+        PaymentStatus::PaidTooLate { order_link } => {
+            page.order_link = Some(order_link);
+            "paid_too_late"
+        }
+    }
+    .into();
+    Ok(page)
 }
 
 #[component]
@@ -104,7 +169,7 @@ fn Checkout(cart: CartView) -> impl IntoView {
                                         <input type="hidden" name="first_name" value=""/>
                                         <input type="hidden" name="last_name" value=""/>
                                         <input type="hidden" name="email" value=""/>
-                                        <button type="submit" data-testid="to-payment">"Continue to payment"</button>
+                                        <PayButton start=start/>
                                     </ActionForm>
                                 }.into_any(),
                                 None => view! {
@@ -120,7 +185,7 @@ fn Checkout(cart: CartView) -> impl IntoView {
                                         <input id="last_name" name="last_name" autocomplete="family-name" required maxlength="50"/>
                                         <label for="email">"E-mail"</label>
                                         <input id="email" name="email" type="email" autocomplete="email" required/>
-                                        <button type="submit" data-testid="to-payment">"Continue to payment"</button>
+                                        <PayButton start=start/>
                                     </ActionForm>
                                 }.into_any(),
                             }
@@ -147,6 +212,23 @@ pub fn PayPage() -> impl IntoView {
     }
 }
 
+/// Starts the payment; disabled while a start is under way, so a double click sends one
+/// request (the server also gives a repeated start the same payment).
+#[component]
+fn PayButton(start: ServerAction<StartPayment>) -> impl IntoView {
+    let lang = use_lang().code();
+    let pending = move || start.pending().get();
+    view! {
+        <button type="submit" data-testid="to-payment" prop:disabled=pending aria-busy=move || pending().to_string()>
+            {move || if pending() {
+                t!("payment.starting", locale = lang).into_owned()
+            } else {
+                "Continue to payment".to_string()
+            }}
+        </button>
+    }
+}
+
 #[component]
 fn Pay(page: PaymentPage) -> impl IntoView {
     let PaymentPage {
@@ -154,24 +236,61 @@ fn Pay(page: PaymentPage) -> impl IntoView {
         transaction_id,
         widget_origin,
         total,
+        status,
+        notice,
+        hold,
+        hurry,
+        order_link,
     } = page;
+    let lang = use_lang().code();
+    let tr = move |key: &str| t!(key, locale = lang).into_owned();
+    let title = if status == "expired" {
+        tr("payment.expired_title")
+    } else {
+        tr("payment.title")
+    };
+    let shop_name = shop.name.clone();
     view! {
-        <Title text=format!("Payment – {}", shop.name)/>
+        <Title text=format!("{title} – {}", shop.name)/>
+        {(status == "confirming").then(|| view! { <Meta http_equiv="refresh" content="5"/> })}
         <Layout shop=shop>
-            <h1>"Payment"</h1>
-            {match transaction_id {
-                None => view! { <p>"There is no payment in progress. " <a href="/cart">"Back to your cart"</a></p> }.into_any(),
-                Some(tx) => {
+            <h1>{title.clone()}</h1>
+            {match (status.as_str(), transaction_id) {
+                ("ready", Some(tx)) => {
                     let page_url = format!("{widget_origin}/epc/pay/{tx}");
                     view! {
-                        <p>"Amount: " <strong>{total}</strong></p>
-                        <p>"Your card details are entered on the secure S-PAY form below and never reach this shop."</p>
-                        <div class="payment-widget" data-epc-transaction-id=tx.clone()>
-                            <a href=page_url>"Open the secure payment page"</a>
-                        </div>
+                        {notice.map(|n| view! { <p class="notice problem" role="alert" data-testid="payment-notice">{n}</p> })}
+                        {hold.map(|h| view! {
+                            <p class="timer" class:warning=hurry role=if hurry { "alert" } else { "status" } data-testid="hold-until">{h}</p>
+                        })}
+                        <p>{tr("payment.amount")}" " <strong data-testid="payment-total">{total}</strong></p>
+                        <p>{tr("payment.card_note")}</p>
+                        // S-PAY's script fills this element before the page hydrates: it must
+                        // have no children of ours, or hydration would find others
+                        <div class="payment-widget" data-epc-transaction-id=tx.clone()></div>
+                        <p><a href=page_url>{tr("payment.open_page")}</a></p>
                         <script src=format!("{widget_origin}/epc/widget.js")></script>
                     }.into_any()
                 }
+                ("expired", _) => view! {
+                    <p role="status" data-testid="payment-expired">{tr("payment.expired")}</p>
+                    <p><a class="button" href="/">{tr("payment.choose_again")}</a></p>
+                }.into_any(),
+                ("confirming", _) => view! {
+                    <p role="status" data-testid="payment-confirming">{tr("payment.confirming")}</p>
+                    <p><a href=order_link.unwrap_or_default()>{tr("payment.see_order")}</a></p>
+                }.into_any(),
+                ("done", _) => view! {
+                    <p role="status" data-testid="payment-done">{tr("payment.done")}</p>
+                    <p><a class="button" href=order_link.unwrap_or_default()>{tr("payment.see_order")}</a></p>
+                }.into_any(),
+                ("paid_too_late", _) => view! {
+                    <p role="alert" data-testid="payment-too-late">{t!("payment.paid_too_late", locale = lang, shop = shop_name).into_owned()}</p>
+                    <p><a href=order_link.unwrap_or_default()>{tr("payment.see_order")}</a></p>
+                }.into_any(),
+                _ => view! {
+                    <p data-testid="payment-none">{tr("payment.none")}" " <a href="/cart">{tr("payment.back_to_cart")}</a></p>
+                }.into_any(),
             }}
         </Layout>
     }

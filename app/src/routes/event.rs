@@ -4,6 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 use crate::model::EventView;
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
@@ -11,7 +14,8 @@ use crate::routes::not_found::NotFound;
 #[server]
 pub async fn get_event(product_id: i64) -> Result<Option<EventView>, ServerFnError> {
     let tenant = crate::ssr::current_tenant().await?;
-    crate::purchase::event_view(&tenant, product_id, "en")
+    let lang = crate::ssr::request_lang();
+    crate::purchase::event_view(&tenant, product_id, lang.code())
         .await
         .map_err(ServerFnError::new)
 }
@@ -27,8 +31,9 @@ pub fn EventPage() -> impl IntoView {
             .unwrap_or(-1)
     };
     let event = Resource::new_blocking(id, get_event);
+    let lang = use_lang().code();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!("page.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match event.await {
                     Ok(Some(e)) => view! { <Event event=e/> }.into_any(),
@@ -49,13 +54,14 @@ fn Event(event: EventView) -> impl IntoView {
         description,
         performances,
     } = event;
+    let lang = use_lang().code();
     view! {
-        <Title text=format!("{name} – {}", shop.name)/>
+        <Title text=t!("page.title", locale = lang, page = name.clone(), shop = shop.name.clone()).to_string()/>
         <Meta name="description" content=description.clone()/>
         <Layout shop=shop>
             <h1>{name}</h1>
             <p class="description">{description}</p>
-            <h2>"Dates"</h2>
+            <h2>{t!("event.dates", locale = lang).to_string()}</h2>
             <ul class="performances">
                 {performances
                     .into_iter()
@@ -68,8 +74,8 @@ fn Event(event: EventView) -> impl IntoView {
                                 <span class=level>{p.availability_text.clone()}</span>
                                 {p.buyable.then(|| view! {
                                     <a class="button" href=format!("/event/{product_id}/{}", p.id)
-                                        aria-label=format!("Choose seats for {}", p.when)>
-                                        "Choose seats"
+                                        aria-label=t!("event.choose_label", locale = lang, when = p.when.clone()).to_string()>
+                                        {t!("event.choose", locale = lang).to_string()}
                                     </a>
                                 })}
                             </li>

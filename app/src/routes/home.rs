@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 use crate::model::{ProductCard, Programme};
 use crate::routes::layout::Layout;
 
@@ -10,7 +13,7 @@ use crate::routes::layout::Layout;
 #[server]
 pub async fn get_programme() -> Result<Programme, ServerFnError> {
     let tenant = crate::ssr::current_tenant().await?;
-    crate::ssr::programme(&tenant, "en")
+    crate::ssr::programme(&tenant, crate::ssr::request_lang().code())
         .await
         .map_err(ServerFnError::new)
 }
@@ -18,8 +21,9 @@ pub async fn get_programme() -> Result<Programme, ServerFnError> {
 #[component]
 pub fn HomePage() -> impl IntoView {
     let programme = Resource::new_blocking(|| (), |_| get_programme());
+    let lang = use_lang().code();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the programme…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!("home.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match programme.await {
                     Ok(p) => view! { <Home programme=p/> }.into_any(),
@@ -38,11 +42,12 @@ fn ServiceProblem(error: String) -> impl IntoView {
             resp.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
         }
     }
+    let lang = use_lang().code();
     view! {
-        <Title text="Temporarily unavailable"/>
+        <Title text=t!("unavailable.title", locale = lang).to_string()/>
         <main id="main" class="page">
-            <h1>"The ticket shop is temporarily unavailable"</h1>
-            <p>"We cannot reach the ticketing system right now. Please try again in a minute."</p>
+            <h1>{t!("unavailable.heading", locale = lang).to_string()}</h1>
+            <p>{t!("unavailable.text", locale = lang).to_string()}</p>
             <p class="detail">{error}</p>
         </main>
     }
@@ -56,13 +61,14 @@ fn Home(programme: Programme) -> impl IntoView {
     let first: Vec<ProductCard> = products.iter().take(3).cloned().collect();
     let rest: Vec<ProductCard> = products.iter().skip(3).cloned().collect();
     let rest_count = rest.len();
+    let lang = use_lang().code();
     view! {
-        <Title text=format!("{} – tickets", shop.name)/>
-        <Meta name="description" content=format!("Buy tickets for {} in {}: {} products on sale.", shop.name, shop.locality, count)/>
+        <Title text=t!("home.title", locale = lang, name = shop.name.clone()).to_string()/>
+        <Meta name="description" content=t!("home.description", locale = lang, name = shop.name.clone(), place = shop.locality.clone(), count = count).to_string()/>
         <Layout shop=shop.clone()>
-                <h1>"Tickets for " {shop.name.clone()}</h1>
+                <h1>{t!("home.h1", locale = lang, name = shop.name.clone()).to_string()}</h1>
                 <p class="summary" data-testid="product-count">
-                    {format!("{count} products on sale · prices in {}", shop.currency)}
+                    {t!("home.summary", locale = lang, count = count, currency = shop.currency.clone()).to_string()}
                 </p>
                 <ul class="cards">
                     {first.into_iter().map(|p| view! { <Card product=p/> }).collect_view()}
@@ -76,9 +82,9 @@ fn Home(programme: Programme) -> impl IntoView {
                         on:click=move |_| set_show_all.update(|v| *v = !*v)
                     >
                         {move || if show_all.get() {
-                            "Show fewer".to_string()
+                            t!("home.show_fewer", locale = lang).to_string()
                         } else {
-                            format!("Show {rest_count} more")
+                            t!("home.show_more", locale = lang, count = rest_count).to_string()
                         }}
                     </button>
                 </Show>

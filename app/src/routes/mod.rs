@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod cart;
 pub mod checkout;
 pub mod event;

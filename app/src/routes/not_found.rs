@@ -1,5 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 
 /// The 404 page (and its status code on the server).
 #[component]
@@ -10,11 +13,12 @@ pub fn NotFound() -> impl IntoView {
             resp.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    let lang = use_lang().code();
     view! {
-        <Title text="Page not found"/>
+        <Title text=t!("notfound.title", locale = lang).to_string()/>
         <main id="main" class="page">
-            <h1>"Page not found"</h1>
-            <p>"This page does not exist. " <a href="/">"Back to the programme"</a></p>
+            <h1>{t!("notfound.title", locale = lang).to_string()}</h1>
+            <p>{t!("notfound.text", locale = lang).to_string()}" " <a href="/">{t!("notfound.back", locale = lang).to_string()}</a></p>
         </main>
     }
 }

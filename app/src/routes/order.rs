@@ -64,7 +64,9 @@ fn Order(order: OrderView) -> impl IntoView {
         total,
         tickets,
         access,
+        can_retry,
     } = order;
+    let lang = crate::i18n::use_lang().code();
     let closed = state == "CLOSED";
     let pending = state == "RUNNING";
     // look again only while the payment is being confirmed, not while nobody pays
@@ -77,6 +79,9 @@ fn Order(order: OrderView) -> impl IntoView {
             <h1>{if closed { "Thank you for your order" } else { "Your order" }}</h1>
             <p>"Order number " <strong data-testid="order-number">{order_id}</strong></p>
             <p class=format!("order-state state-{}", state.to_ascii_lowercase()) data-testid="order-state" role="status">{state_text}</p>
+            {can_retry.then(|| view! {
+                <p><a class="button" href="/pay" data-testid="retry-payment">{rust_i18n::t!("payment.try_another_card", locale = lang).into_owned()}</a></p>
+            })}
             <ul class="order-lines">
                 {lines.into_iter().map(|l| view! {
                     <li>

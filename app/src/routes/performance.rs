@@ -5,6 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use rust_i18n::t;
+
+use crate::i18n::use_lang;
 use crate::model::{PerformanceView, SeatCategoryRow};
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
@@ -15,7 +18,8 @@ pub async fn get_performance(
     performance_id: i64,
 ) -> Result<Option<PerformanceView>, ServerFnError> {
     let tenant = crate::ssr::current_tenant().await?;
-    crate::purchase::performance_view(&tenant, product_id, performance_id, "en")
+    let lang = crate::ssr::request_lang();
+    crate::purchase::performance_view(&tenant, product_id, performance_id, lang.code())
         .await
         .map_err(ServerFnError::new)
 }
@@ -53,8 +57,9 @@ pub fn PerformancePage() -> impl IntoView {
         (get("id"), get("perf"))
     };
     let perf = Resource::new_blocking(ids, |(id, perf)| get_performance(id, perf));
+    let lang = use_lang().code();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!("page.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match perf.await {
                     Ok(Some(p)) => view! { <Performance perf=p/> }.into_any(),
@@ -78,6 +83,7 @@ fn Performance(perf: PerformanceView) -> impl IntoView {
         max_quantity,
     } = perf;
     let add = ServerAction::<AddToCart>::new();
+    let lang = use_lang().code();
     let error = move || {
         add.value().get().and_then(|r| r.err()).map(|e| {
             let msg = e.to_string();
@@ -88,13 +94,13 @@ fn Performance(perf: PerformanceView) -> impl IntoView {
         })
     };
     view! {
-        <Title text=format!("{product_name}, {when} – {}", shop.name)/>
+        <Title text=t!("page.title", locale = lang, page = format!("{product_name}, {when}"), shop = shop.name.clone()).to_string()/>
         <Layout shop=shop>
-            <p><a href=format!("/event/{product_id}")>"← All dates"</a></p>
+            <p><a href=format!("/event/{product_id}")>{t!("perf.back", locale = lang).to_string()}</a></p>
             <h1>{product_name}</h1>
             <p class="when">{when}</p>
             {error}
-            <h2>"Seat categories"</h2>
+            <h2>{t!("perf.categories", locale = lang).to_string()}</h2>
             <div class="categories">
                 {categories
                     .into_iter()
@@ -117,13 +123,14 @@ fn Category(
     let max = max.min(cat.remaining.max(1));
     let tariff_field = format!("{form_id}-tariff");
     let qty_field = format!("{form_id}-qty");
+    let lang = use_lang().code();
     view! {
         <section class="category" aria-labelledby=form_id.clone()>
             <h3 id=form_id.clone()>{cat.name.clone()}</h3>
             <p class=level>{cat.availability_text.clone()}</p>
             <table class="prices">
-                <caption class="visually-hidden">{format!("Prices, {}", cat.name)}</caption>
-                <thead><tr><th scope="col">"Tariff"</th><th scope="col">"Price"</th></tr></thead>
+                <caption class="visually-hidden">{t!("perf.prices_caption", locale = lang, category = cat.name.clone()).to_string()}</caption>
+                <thead><tr><th scope="col">{t!("perf.tariff", locale = lang).to_string()}</th><th scope="col">{t!("perf.price", locale = lang).to_string()}</th></tr></thead>
                 <tbody>
                     {cat.prices.iter().map(|p| view! {
                         <tr><td>{p.tariff.clone()}</td><td>{p.price.clone()}</td></tr>
@@ -134,15 +141,15 @@ fn Category(
                 <ActionForm action=add attr:class="add-form">
                     <input type="hidden" name="performance_id" value=performance_id/>
                     <input type="hidden" name="seat_category_id" value=cat.id/>
-                    <label for=tariff_field.clone()>"Tariff"</label>
+                    <label for=tariff_field.clone()>{t!("perf.tariff", locale = lang).to_string()}</label>
                     <select id=tariff_field.clone() name="tariff_id">
                         {cat.prices.iter().map(|p| view! {
                             <option value=p.tariff_id>{format!("{} – {}", p.tariff, p.price)}</option>
                         }).collect_view()}
                     </select>
-                    <label for=qty_field.clone()>"Number of tickets"</label>
+                    <label for=qty_field.clone()>{t!("perf.quantity", locale = lang).to_string()}</label>
                     <input id=qty_field.clone() type="number" name="quantity" min="1" max=max value="2" required/>
-                    <button type="submit" data-testid=format!("add-{}", cat.id)>"Add best available seats"</button>
+                    <button type="submit" data-testid=format!("add-{}", cat.id)>{t!("perf.add_best", locale = lang).to_string()}</button>
                 </ActionForm>
             })}
         </section>
