@@ -11,6 +11,8 @@ pub struct ShopInfo {
     pub locality: String,
     pub currency: String,
     pub branding: Branding,
+    /// `scheme://host[:port]` buyers reach this shop under (canonical URLs, JSON-LD).
+    pub origin: String,
     /// Languages this shop is offered in (the switcher's choices).
     pub languages: Vec<crate::i18n::Lang>,
 }
@@ -94,6 +96,11 @@ pub struct EventView {
     pub name: String,
     pub description: String,
     pub performances: Vec<PerformanceRow>,
+    /// The page's own address without language (for `<link rel="canonical">`).
+    pub canonical: String,
+    /// schema.org `Event` items of the performances on sale, as JSON-LD (rendered on the
+    /// server for search engines).
+    pub json_ld: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod headers;
 pub mod payment;
 pub mod reconcile;
+pub mod seo;
 pub mod sessions;
 pub mod startup;
 pub mod store;

@@ -160,6 +160,8 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/robots.txt", get(crate::seo::robots))
+        .route("/sitemap.xml", get(crate::seo::sitemap))
         .route("/payment/return", get(crate::payment::payment_return))
         .route(
             "/payment/notify/{code}",

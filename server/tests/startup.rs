@@ -165,3 +165,74 @@ async fn bad_configuration_names_the_setting() {
         .unwrap_err();
     assert!(err.starts_with("LEPTOS_SITE_ADDR"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_sitemap_and_structured_data_per_institution() {
+    let (base, _running) = start().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, host: &'static str| {
+        http.get(format!("{base}{path}"))
+            .header("host", host)
+            .send()
+    };
+    let robots = get("/robots.txt", "play.localhost:3000")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(robots.contains("Disallow: /checkout"), "{robots}");
+    assert!(
+        robots.contains("Sitemap: http://play.localhost:3000/sitemap.xml"),
+        "{robots}"
+    );
+
+    let sitemap = get("/sitemap.xml", "play.localhost:3000").await.unwrap();
+    assert_eq!(sitemap.status(), 200);
+    let xml = sitemap.text().await.unwrap();
+    let urls = xml.matches("<url>").count();
+    assert!(urls > 11, "home + every match and its performances: {urls}");
+    assert!(xml.contains("<loc>http://play.localhost:3000/</loc>"));
+    assert!(xml.contains(r#"hreflang="de" href="http://play.localhost:3000/?lang=de""#));
+    // another institution's sitemap lists its own pages only
+    let cube = get("/sitemap.xml", "cube.localhost")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!cube.contains("play.localhost"));
+
+    // an event page carries its canonical URL and schema.org Event data, rendered on the server
+    let event = xml
+        .split("<loc>")
+        .filter_map(|s| s.split("</loc>").next())
+        .find(|u| u.contains("/event/") && u.matches('/').count() == 4)
+        .expect("an event URL")
+        .replace("http://play.localhost:3000", "");
+    let html = get(&event, "play.localhost:3000")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let canonical = html
+        .split("<link")
+        .find(|l| l.contains(r#"rel="canonical""#))
+        .expect("canonical link");
+    assert!(
+        canonical.contains(&format!(r#"href="http://play.localhost:3000{event}""#)),
+        "{canonical}"
+    );
+    let start = html
+        .find(r#"<script type="application/ld+json">"#)
+        .expect("JSON-LD")
+        + 35;
+    let end = start + html[start..].find("</script>").unwrap();
+    let ld: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    let first = &ld[0];
+    assert_eq!(first["@type"], "Event");
+    assert_eq!(first["offers"]["priceCurrency"], "CHF");
+    assert!(first["startDate"].as_str().unwrap().contains('T'));
+    assert!(first["offers"]["lowPrice"].as_str().is_some());
+}

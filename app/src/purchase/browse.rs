@@ -45,6 +45,10 @@ pub async fn event_view(
         .map_err(s360_error)?;
     let main = &snap.pos.main_language;
     let mut performances = Vec::new();
+    let mut ld_events = Vec::new();
+    let shop = shop_info(tenant, &snap, locale);
+    let name = product.external_name.best(locale, main).to_string();
+    let description = product.external_description.best(locale, main).to_string();
     for perf in product
         .event
         .iter()
@@ -57,6 +61,14 @@ pub async fn event_view(
             .cloned()
             .collect();
         let level = product_level(&mine);
+        ld_events.push(json_ld_event(
+            &shop,
+            &name,
+            &description,
+            product_id,
+            perf,
+            level,
+        ));
         performances.push(PerformanceRow {
             id: perf.id.0,
             when: when(&perf.start, locale),
@@ -66,13 +78,70 @@ pub async fn event_view(
             buyable: level.buyable(),
         });
     }
+    let json_ld = serde_json::to_string(&serde_json::Value::Array(ld_events))
+        .unwrap_or_default()
+        // inside <script>: "</" must not end the element early
+        .replace("</", "<\\/");
     Ok(Some(EventView {
-        shop: shop_info(tenant, &snap, locale),
+        canonical: format!("{}/event/{product_id}", shop.origin),
+        shop,
         product_id,
-        name: product.external_name.best(locale, main).to_string(),
-        description: product.external_description.best(locale, main).to_string(),
+        name,
+        description,
         performances,
+        json_ld,
     }))
+}
+
+/// One performance as a schema.org `Event` with its offers.
+fn json_ld_event(
+    shop: &ShopInfo,
+    name: &str,
+    description: &str,
+    product_id: i64,
+    perf: &Performance,
+    level: AvailabilityLevel,
+) -> serde_json::Value {
+    let amounts: Vec<i64> = perf
+        .prices
+        .iter()
+        .map(|p| p.amount.0)
+        .filter(|a| *a > 0)
+        .collect();
+    let decimal = |a: i64| format!("{}.{:02}", a / 1000, (a % 1000) / 10);
+    let availability = match level {
+        AvailabilityLevel::SoldOut => "https://schema.org/SoldOut",
+        AvailabilityLevel::Limited | AvailabilityLevel::Optionable => {
+            "https://schema.org/LimitedAvailability"
+        }
+        _ if level.buyable() => "https://schema.org/InStock",
+        _ => "https://schema.org/OutOfStock",
+    };
+    let url = format!("{}/event/{product_id}/{}", shop.origin, perf.id);
+    serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": name,
+        "description": description,
+        "startDate": perf.start.to_rfc3339(),
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "url": url,
+        "location": {
+            "@type": "Place",
+            "name": shop.name,
+            "address": { "@type": "PostalAddress", "addressLocality": shop.locality },
+        },
+        "organizer": { "@type": "Organization", "name": shop.name, "url": shop.origin },
+        "offers": {
+            "@type": "AggregateOffer",
+            "priceCurrency": shop.currency,
+            "lowPrice": amounts.iter().min().map(|a| decimal(*a)),
+            "highPrice": amounts.iter().max().map(|a| decimal(*a)),
+            "availability": availability,
+            "url": url,
+        },
+    })
 }
 
 pub async fn performance_view(

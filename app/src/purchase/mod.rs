@@ -87,6 +87,9 @@ pub fn shop_info(tenant: &Tenant, snap: &CatalogSnapshot, locale: &str) -> ShopI
             .unwrap_or_default(),
         currency: pos.institution_currency.currency_code.clone(),
         branding: tenant.branding.clone(),
+        origin: leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|p| tenant.origin(&p.headers))
+            .unwrap_or_default(),
         languages: tenant.languages.clone(),
     }
 }

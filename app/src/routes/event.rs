@@ -1,7 +1,7 @@
 //! An event: its description and performances with dates, prices and availability.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use rust_i18n::t;
@@ -53,11 +53,15 @@ fn Event(event: EventView) -> impl IntoView {
         name,
         description,
         performances,
+        canonical,
+        json_ld,
     } = event;
     let lang = use_lang().code();
     view! {
         <Title text=t!("page.title", locale = lang, page = name.clone(), shop = shop.name.clone()).to_string()/>
         <Meta name="description" content=description.clone()/>
+        <Link rel="canonical" href=canonical/>
+        <script type="application/ld+json" inner_html=json_ld></script>
         <Layout shop=shop>
             <h1>{name}</h1>
             <p class="description">{description}</p>
