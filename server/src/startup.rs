@@ -200,6 +200,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             csp,
             crate::headers::security_headers,
         ))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
