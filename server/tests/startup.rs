@@ -236,3 +236,52 @@ async fn robots_sitemap_and_structured_data_per_institution() {
     assert!(first["startDate"].as_str().unwrap().contains('T'));
     assert!(first["offers"]["lowPrice"].as_str().is_some());
 }
+
+/// Pages render from memory: with warm caches, browsing makes no S-360 call at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_pages_make_no_s360_call() {
+    let (base, running) = start().await;
+    let sandbox = running.state.sandbox.as_ref().unwrap().clone();
+    let http = reqwest::Client::new();
+    let get = |path: String, host: &'static str| {
+        http.get(format!("{base}{path}"))
+            .header("host", host)
+            .header("accept-language", "fr")
+            .send()
+    };
+    let xml = get("/sitemap.xml".into(), "cube.localhost")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pages: Vec<String> = xml
+        .split("<loc>")
+        .filter_map(|s| s.split("</loc>").next())
+        .filter(|u| u.starts_with("http"))
+        .map(|u| u.replace("http://cube.localhost", ""))
+        .collect();
+    assert!(pages.len() > 3, "{pages:?}");
+    // warm: every page once
+    for p in &pages {
+        assert_eq!(
+            get(p.clone(), "cube.localhost").await.unwrap().status(),
+            200,
+            "{p}"
+        );
+    }
+    let total = |s: &sandbox::Sandbox| s.call_counts().values().sum::<u64>();
+    let before = total(&sandbox);
+    for _ in 0..5 {
+        for p in &pages {
+            let page = get(p.clone(), "cube.localhost").await.unwrap();
+            assert_eq!(page.status(), 200, "{p}");
+        }
+    }
+    assert_eq!(
+        total(&sandbox) - before,
+        0,
+        "S-360 calls while browsing warm pages: {:?}",
+        sandbox.call_counts()
+    );
+}
