@@ -378,13 +378,16 @@ pub fn request_lang() -> Lang {
     let Some(parts) = use_context::<http::request::Parts>() else {
         return Lang::default();
     };
-    let state = use_context::<ShopState>();
+    lang_of(&parts, tenant_of(&parts).as_deref()).0
+}
+
+/// The tenant a request's `Host` selects, from the shop state in context.
+fn tenant_of(parts: &http::request::Parts) -> Option<Arc<Tenant>> {
     let host = parts
         .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok());
-    let tenant = state.and_then(|s| s.tenant_for_host(host));
-    lang_of(&parts, tenant.as_deref()).0
+    use_context::<ShopState>()?.tenant_for_host(host)
 }
 
 /// `?lang=` (true when it came from there: the answer sets the cookie), the `lang` cookie,
@@ -430,13 +433,7 @@ pub fn lang_of(parts: &http::request::Parts, tenant: Option<&Tenant>) -> (Lang, 
 /// component and, when the buyer picked it with `?lang=`, remembers it in a cookie.
 pub fn provide_page_lang() -> Lang {
     let lang = use_context::<http::request::Parts>().map_or(Lang::default(), |parts| {
-        let state = use_context::<ShopState>();
-        let host = parts
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok());
-        let tenant = state.and_then(|s| s.tenant_for_host(host));
-        let (lang, chosen) = lang_of(&parts, tenant.as_deref());
+        let (lang, chosen) = lang_of(&parts, tenant_of(&parts).as_deref());
         if chosen {
             if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
                 let cookie = format!(
