@@ -13,8 +13,13 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy -p frontend --all-targets --quiet -- -D warnings
 
 apt_install redis-server  # the Redis session-store test starts its own redis-server
-log "cargo test (unit, contract and integration tests)"
-cargo test --quiet
+log "Rust tests (unit, contract and integration)"
+if cargo nextest --version >/dev/null 2>&1; then
+  # one process per test; a hung test is killed after 3 minutes (.config/nextest.toml)
+  cargo nextest run --cargo-quiet --no-fail-fast
+else
+  timeout 2400 cargo test --quiet
+fi
 
 ensure_chromium
 "$ROOT/scripts/build.sh"

@@ -285,7 +285,10 @@ async fn validation_errors_are_business_errors() {
     assert!(matches!(e, Error::NotFound(_)), "{e:?}");
 
     // raw: HTTP 200, dotted code in statusCode; a malformed body is a 400
-    let tok: Value = reqwest::Client::new()
+    let tok: Value = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}/tnai/backend-apis/v1/auth"))
         .json(&json!({"operator": "MOSA_WEB", "secret": "sandbox"}))
         .send()
@@ -296,7 +299,10 @@ async fn validation_errors_are_business_errors() {
         .unwrap();
     let tok = tok["token"].as_str().unwrap();
     let path = "/tnco/backend-apis/contactInformationPublicService/v2_21/getContactData";
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}{path}"))
         .bearer_auth(tok)
         .json(&json!({"contactNumber": "NOPE", "details": ["GENERAL"]}))
@@ -307,7 +313,10 @@ async fn validation_errors_are_business_errors() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["statusCode"], "error.notFound");
     assert!(v["statusDetail"].as_str().unwrap().contains("NOPE"));
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}{path}"))
         .bearer_auth(tok)
         .json(&json!({"contactNumber": 12}))

@@ -13,7 +13,10 @@ async fn start(config: Config) -> (Arc<Sandbox>, String) {
 }
 
 async fn token(base: &str, operator: &str) -> String {
-    let r: Value = reqwest::Client::new()
+    let r: Value = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}/tnai/backend-apis/v1/auth"))
         .json(&json!({"operator": operator, "partner": "tests", "secret": "sandbox"}))
         .send()
@@ -26,7 +29,10 @@ async fn token(base: &str, operator: &str) -> String {
 }
 
 async fn post(base: &str, token: &str, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}{path}"))
         .bearer_auth(token)
         .json(&body)
@@ -40,7 +46,10 @@ const POS_CONFIG: &str = "/tnseb/backend-apis/catalogService/v1_33/getPOSConfig"
 #[tokio::test]
 async fn auth_is_required_and_checked() {
     let (_sb, base) = start(Config::default()).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let r = http
         .post(format!("{base}{POS_CONFIG}"))
         .json(&json!({}))
@@ -153,7 +162,10 @@ async fn malformed_requests_get_400_naming_the_field() {
         "{v}"
     );
 
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}{path}"))
         .bearer_auth(&tok)
         .header("content-type", "application/json")
@@ -194,7 +206,10 @@ async fn business_errors_are_http_200_with_a_dotted_code() {
 #[tokio::test]
 async fn admin_endpoint_is_off_without_its_token() {
     let (_sb, base) = start(Config::default()).await;
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .get(format!("{base}/__admin/faults"))
         .send()
         .await
@@ -205,7 +220,10 @@ async fn admin_endpoint_is_off_without_its_token() {
         ..Config::default()
     })
     .await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let r = http
         .get(format!("{base}/__admin/faults"))
         .bearer_auth("wrong")

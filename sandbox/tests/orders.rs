@@ -425,7 +425,10 @@ async fn an_expired_order_releases_its_stock_and_can_be_reopened() {
     let (cat, pos) = setup(&sb, "MOSA");
     let c = client(&base, "MOSA_WEB");
     // through the admin endpoint
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .put(format!("{base}/__admin/order-abandon-delay"))
         .bearer_auth(ADMIN)
         .json(&json!({"institution": "MOSA", "seconds": 1}))
@@ -500,7 +503,10 @@ async fn an_expired_order_releases_its_stock_and_can_be_reopened() {
 async fn closing_twice_is_one_sale_and_the_webhook_fires_once() {
     let (sb, base) = start().await;
     let (hook, mut rx) = receiver().await;
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .put(format!("{base}/__admin/webhook"))
         .bearer_auth(ADMIN)
         .json(&json!({"url": format!("{hook}/webhook")}))
@@ -681,7 +687,10 @@ async fn pos_rules_are_enforced() {
         .unwrap_err();
     assert!(is_code(&err, "error.invalidParameter"), "{err:?}");
     // malformed requests name the field
-    let tok: Value = reqwest::Client::new()
+    let tok: Value = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
         .post(format!("{base}/tnai/backend-apis/v1/auth"))
         .json(&json!({"operator": "CUBE_WEB", "secret": "sandbox"}))
         .send()
@@ -690,7 +699,7 @@ async fn pos_rules_are_enforced() {
         .json()
         .await
         .unwrap();
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap()
         .post(format!(
             "{base}/tnseb/backend-apis/externalOrderFacade/v1_33/createOrUpdateOrder"
         ))
@@ -747,6 +756,7 @@ async fn shop() -> Shop {
         hook,
         rx,
         http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

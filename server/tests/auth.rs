@@ -47,6 +47,7 @@ async fn login_rotates_the_session_returns_same_site_and_logout_ends_it() {
     assert!(to.contains("id_token_hint=") && to.contains("post_logout_redirect_uri="));
     // the provider accepts the hint and sends the buyer back to the shop
     let back = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

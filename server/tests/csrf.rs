@@ -9,6 +9,7 @@ use support::{location, log_in, Browser, Shop};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -81,7 +81,10 @@ impl Shop {
             .or_else(|| running.state.sandbox.clone())
             .expect("a sandbox");
         let base = format!("http://{}", running.addr);
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let r = http.get(format!("{base}/readyz")).send().await.unwrap();
@@ -233,6 +236,7 @@ impl Buyer {
     fn new(shop: &Shop) -> Arc<Buyer> {
         Arc::new(Buyer {
             http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -378,6 +382,7 @@ async fn pay(shop: &Shop, tid: &str, card: &str) -> String {
 /// The card form with `action` (`pay` or `cancel`); returns where S-PAY sends the buyer.
 async fn submit_card(shop: &Shop, tid: &str, card: &str, action: &str) -> String {
     let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -604,7 +609,7 @@ async fn s360_down_on_return_then_the_next_visit_closes() {
     assert!(html.contains("busy or unreachable"), "{html}");
     shop.set_faults(Faults::default());
     // S-360 is back; the client's breaker may still be cooling down (10 s): the buyer reloads
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(45);
     loop {
         let html = buyer.get(&to).await.text().await.unwrap();
         if html.contains("Paid and confirmed") {
@@ -805,7 +810,10 @@ async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
     let buyer = Buyer::new(&shop);
     let before = shop.stock_taken();
     let (order, tid) = buyer.checkout(&shop).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let url = format!("{}/payment/notify/CUBE", shop.base);
     let notify = |order_id: i64, tx: &str| {
         http.post(&url).json(&serde_json::json!({

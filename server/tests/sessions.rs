@@ -20,6 +20,7 @@ async fn the_cookie_is_http_only_lax_and_secure_when_configured() {
     ] {
         let shop = Shop::start(&env).await;
         let r = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()

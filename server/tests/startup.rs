@@ -10,7 +10,10 @@ async fn start() -> (String, server::startup::Running) {
     let running = server::startup::start(settings).await.unwrap();
     let base = format!("http://{}", running.addr);
     // wait for readiness (catalog loaded from the embedded sandbox)
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     for _ in 0..100 {
         if http
             .get(format!("{base}/readyz"))
@@ -30,7 +33,10 @@ async fn start() -> (String, server::startup::Running) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_is_rendered_from_the_sandbox_per_host() {
     let (base, running) = start().await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let home = http.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
     let csp = home.headers()["content-security-policy"]
@@ -73,7 +79,10 @@ async fn home_is_rendered_from_the_sandbox_per_host() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn language_from_url_cookie_and_browser() {
     let (base, _running) = start().await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let get = |path: &str, headers: Vec<(&'static str, &'static str)>| {
         let mut req = http
             .get(format!("{base}{path}"))
@@ -134,7 +143,10 @@ async fn language_from_url_cookie_and_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_404() {
     let (base, _running) = start().await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     assert_eq!(
         http.get(format!("{base}/healthz"))
             .send()
@@ -169,7 +181,10 @@ async fn bad_configuration_names_the_setting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn robots_sitemap_and_structured_data_per_institution() {
     let (base, _running) = start().await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let get = |path: &str, host: &'static str| {
         http.get(format!("{base}{path}"))
             .header("host", host)
@@ -242,7 +257,10 @@ async fn robots_sitemap_and_structured_data_per_institution() {
 async fn warm_pages_make_no_s360_call() {
     let (base, running) = start().await;
     let sandbox = running.state.sandbox.as_ref().unwrap().clone();
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let get = |path: String, host: &'static str| {
         http.get(format!("{base}{path}"))
             .header("host", host)

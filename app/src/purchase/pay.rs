@@ -173,7 +173,7 @@ pub async fn start_payment(
         .await
         .ok_or_else(|| BuyerError("Your cart is empty.".into()))?;
     // one start at a time per order: two submits must not start two payments
-    let lock = order_lock(order_id);
+    let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
     let d = client
         .get_order_details(order_id, None)
@@ -377,7 +377,7 @@ pub async fn payment_status(
     let Some(order_id) = paying_order(tenant, session).await else {
         return Ok(PaymentStatus::None);
     };
-    let lock = order_lock(order_id);
+    let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
     let d = match client.get_order_details(order_id, None).await {
         Ok(d) => d,
@@ -707,8 +707,10 @@ pub async fn paying_order(tenant: &Tenant, session: &Session) -> Option<OrderId>
 
 /// Per-order locks: the buyer's return, a reload, a second tab and the server notification
 /// may all arrive at once; one of them finalises, the others see the result.
-fn order_lock(order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+/// Keyed by institution and order: each institution numbers its orders on its own.
+fn order_lock(tenant: &Tenant, order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>;
+    static LOCKS: OnceLock<Mutex<Locks>> = OnceLock::new();
     let mut locks = LOCKS
         .get_or_init(Default::default)
         .lock()
@@ -716,7 +718,10 @@ fn order_lock(order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
     if locks.len() > 10_000 {
         locks.retain(|_, l| Arc::strong_count(l) > 1);
     }
-    locks.entry(order_id.0).or_default().clone()
+    locks
+        .entry((tenant.code.clone(), order_id.0))
+        .or_default()
+        .clone()
 }
 
 /// Brings the order to its final state from what S-360 says (never from the browser): a PAID
@@ -725,7 +730,7 @@ fn order_lock(order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
 /// the buyer can try another card, and S-360 releases it at expiry if nobody pays (OUR DESIGN,
 /// s360-contract.md). Returns the order as it ends.
 pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetailsData, BuyerError> {
-    let lock = order_lock(order_id);
+    let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
     let client = tenant.catalog.client();
     let mut d = client

@@ -26,7 +26,10 @@ impl Shop {
         settings.listen = "127.0.0.1:0".parse().unwrap();
         let running = server::startup::start(settings).await.unwrap();
         let base = format!("http://{}", running.addr);
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let r = http.get(format!("{base}/readyz")).send().await.unwrap();
@@ -63,6 +66,7 @@ impl Browser {
     pub fn new(base: &str) -> Browser {
         Browser {
             http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -163,6 +167,7 @@ pub async fn sandbox_sign_in(authorize_url: &str, email: &str, password: &str) -
     let mut post = u.clone();
     post.set_query(None);
     let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
