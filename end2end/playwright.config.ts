@@ -22,6 +22,8 @@ const dataDir = process.env.SHOP_E2E_DATA_DIR;
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
+  // a safety net: a run that hangs fails here instead of using up CI's time
+  globalTimeout: 40 * 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

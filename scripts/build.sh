@@ -36,7 +36,8 @@ if [ ! -f "$STAMP" ] || [ "$WASM" -nt "$STAMP" ]; then
   rm -f "$SITE_DIR/pkg/shop_bg.wasm"
   touch "$STAMP"
 fi
-cp "$ROOT/style/main.css" "$SITE_DIR/pkg/shop.css"
+# main.css first, then one file per area (style/*.css), as one stylesheet
+cat "$ROOT/style/main.css" $(ls "$ROOT"/style/*.css | grep -v "/main.css$" | sort) > "$SITE_DIR/pkg/shop.css"
 cp -r "$ROOT/public/." "$SITE_DIR/"
 
 log "building the server ($PROFILE)"

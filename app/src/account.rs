@@ -29,17 +29,46 @@ pub fn provider_key(tenant: &Tenant) -> String {
 // ---------------------------------------------------------------------------------------------
 // Linking an external identity
 
-/// The S-360 contact of a buyer who logged in with a third-party provider, by e-mail: the
-/// ACTIVE contact whose ticket-shop login is this e-mail, else a new contact with this e-mail
-/// as login (no password: the buyer logs in through the provider). Returns the contact number
-/// and the contact's name as S-360 has it.
+/// The contact criterion that holds a third-party login's SSO id (`issuer|subject`), so that the
+/// buyer finds the same contact after changing their e-mail on either side (OUR DESIGN, after
+/// P14: "the external sub (SSO id) is linked to an S-360 contact").
+pub const SSO_CRITERION: &str = "SSO_ID";
+
+fn public_active(c: &ContactDataResult) -> bool {
+    c.state == ContactState::Active && c.role == ROLE_PUBLIC
+}
+
+fn number_and_name(c: ContactDataResult) -> (String, String) {
+    let i = c.individual_contact.unwrap_or_default();
+    let name = format!("{} {}", i.individual_firstname, i.individual_lastname);
+    (c.contact_number, name.trim().to_string())
+}
+
+/// The S-360 contact of a buyer who logged in with a third-party provider: the ACTIVE contact
+/// already linked to this SSO id (`sso_id`, kept in the contact's [`SSO_CRITERION`]); else the
+/// one whose ticket-shop login is this e-mail; else a new contact with this e-mail as login (no
+/// password: the buyer logs in through the provider). The contact found by e-mail or created
+/// is then linked to the SSO id. Returns the contact number and the contact's name as S-360
+/// has it.
 pub async fn link_contact(
     client: &Client,
+    sso_id: &str,
     email: &str,
     given_name: &str,
     family_name: &str,
     locale: Option<&str>,
 ) -> Result<(String, String), S360Error> {
+    let by_sso = client
+        .search_contacts(&SearchContactsRequest {
+            criterion_code: Some(SSO_CRITERION.into()),
+            criterion_value: Some(sso_id.to_string()),
+            nb_max_results: Some(10),
+            ..Default::default()
+        })
+        .await?;
+    if let Some(c) = by_sso.contacts.into_iter().find(public_active) {
+        return Ok(number_and_name(c));
+    }
     let found = client
         .search_contacts(&SearchContactsRequest {
             email: Some(email.to_string()),
@@ -48,18 +77,35 @@ pub async fn link_contact(
         })
         .await?;
     let linked = found.contacts.into_iter().find(|c| {
-        c.state == ContactState::Active
-            && c.role == ROLE_PUBLIC
+        public_active(c)
             && c.individual_contact
                 .as_ref()
                 .and_then(|i| i.login.as_deref())
                 .is_some_and(|l| l.eq_ignore_ascii_case(email))
     });
-    if let Some(c) = linked {
-        let i = c.individual_contact.unwrap_or_default();
-        let name = format!("{} {}", i.individual_firstname, i.individual_lastname);
-        return Ok((c.contact_number, name.trim().to_string()));
-    }
+    let (number, name) = match linked {
+        Some(c) => number_and_name(c),
+        None => create_linked(client, email, given_name, family_name, locale).await?,
+    };
+    client
+        .set_contact_criteria(
+            &number,
+            vec![ContactCriterion {
+                criterion_code: SSO_CRITERION.into(),
+                values: vec![sso_id.to_string()],
+            }],
+        )
+        .await?;
+    Ok((number, name))
+}
+
+async fn create_linked(
+    client: &Client,
+    email: &str,
+    given_name: &str,
+    family_name: &str,
+    locale: Option<&str>,
+) -> Result<(String, String), S360Error> {
     let local = email.split('@').next().unwrap_or(email);
     let first = Some(given_name.trim())
         .filter(|s| !s.is_empty())
@@ -188,7 +234,13 @@ pub fn message(key: &str, lang: Lang) -> String {
     tr(key, lang)
 }
 
-fn check_name(v: &str, field: &str, label: &str, lang: Lang, bad: &mut Invalid) -> String {
+pub(crate) fn check_name(
+    v: &str,
+    field: &str,
+    label: &str,
+    lang: Lang,
+    bad: &mut Invalid,
+) -> String {
     let v = v.trim();
     if v.is_empty() {
         bad.0.push((
@@ -228,6 +280,25 @@ fn check_name(v: &str, field: &str, label: &str, lang: Lang, bad: &mut Invalid) 
     v.to_string()
 }
 
+/// A required e-mail address (trimmed; S-360's rules).
+pub(crate) fn check_email(v: &str, field: &str, lang: Lang, bad: &mut Invalid) -> String {
+    let email = v.trim().to_string();
+    if email.is_empty() {
+        bad.0.push((
+            field.into(),
+            t!(
+                "account.err_required",
+                locale = lang.code(),
+                field = tr("account.email", lang)
+            )
+            .to_string(),
+        ));
+    } else if !is_valid_email(&email) {
+        bad.0.push((field.into(), tr("account.err_email", lang)));
+    }
+    email
+}
+
 /// A phone number: digits with optional `+`, spaces, dots, dashes and brackets, 6–15 digits.
 pub fn is_valid_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
@@ -238,7 +309,7 @@ pub fn is_valid_phone(p: &str) -> bool {
         && p.matches('+').count() <= 1
 }
 
-fn check_address(
+pub(crate) fn check_address(
     a: &AddressFields,
     prefix: &str,
     lang: Lang,
@@ -341,20 +412,7 @@ pub fn validate(f: &ProfileForm, lang: Lang) -> Result<ValidProfile, Invalid> {
         lang,
         &mut bad,
     );
-    let email = f.email.trim().to_string();
-    if email.is_empty() {
-        bad.0.push((
-            "email".into(),
-            t!(
-                "account.err_required",
-                locale = lang.code(),
-                field = tr("account.email", lang)
-            )
-            .to_string(),
-        ));
-    } else if !is_valid_email(&email) {
-        bad.0.push(("email".into(), tr("account.err_email", lang)));
-    }
+    let email = check_email(&f.email, "email", lang, &mut bad);
     let phone = f.phone.trim().to_string();
     if !phone.is_empty() && !is_valid_phone(&phone) {
         bad.0.push(("phone".into(), tr("account.err_phone", lang)));

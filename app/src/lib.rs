@@ -9,6 +9,8 @@ pub mod account;
 pub mod i18n;
 pub mod model;
 #[cfg(feature = "ssr")]
+pub mod programme;
+#[cfg(feature = "ssr")]
 pub mod purchase;
 pub mod routes;
 #[cfg(feature = "ssr")]
@@ -59,18 +61,20 @@ pub fn App() -> impl IntoView {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <Router>
                 <Routes fallback=routes::not_found::NotFound>
-                    <Route path=StaticSegment("") view=routes::home::HomePage/>
+                    <Route path=StaticSegment("") view=routes::home::HomePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("event"), ParamSegment("id")) view=routes::event::EventPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("event"), ParamSegment("id"), ParamSegment("perf"))
                         view=routes::performance::PerformancePage
                         ssr=SsrMode::Async
                     />
-                    <Route path=StaticSegment("cart") view=routes::cart::CartPage/>
-                    <Route path=StaticSegment("checkout") view=routes::checkout::CheckoutPage/>
+                    <Route path=(StaticSegment("product"), ParamSegment("id")) view=routes::product::ProductPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("cart") view=routes::cart::CartPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("checkout") view=routes::checkout::CheckoutPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("pay") view=routes::checkout::PayPage/>
                     <Route path=(StaticSegment("orders"), ParamSegment("id")) view=routes::order::OrderPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=routes::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("orders")) view=routes::history::OrderHistoryPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("delete")) view=routes::account::DeleteAccountPage/>
                     <Route path=(StaticSegment("account"), StaticSegment("deleted")) view=routes::account::AccountDeletedPage/>
                 </Routes>

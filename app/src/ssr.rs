@@ -11,7 +11,7 @@ use s360::model::availability::{AvailabilityItem, AvailabilityLevel, DEFAULT_ALE
 use s360::model::catalog::{Product, ProductFamilyType};
 
 use crate::i18n::Lang;
-use crate::model::{Branding, ProductCard, Programme};
+use crate::model::Branding;
 
 /// One institution's shop.
 #[derive(Debug)]
@@ -34,6 +34,8 @@ pub struct Tenant {
     /// The payments this shop started for the institution (kept across restarts when the
     /// server gives a durable registry, see [`Tenant::with_payments`]).
     pub payments: Arc<dyn crate::purchase::PaymentRegistry>,
+    /// The programme formatted per language (see [`crate::programme`]).
+    pub programme: crate::programme::ProgrammeCache,
 }
 
 impl Tenant {
@@ -60,6 +62,7 @@ impl Tenant {
             public_origin: None,
             trust_forwarded_proto: false,
             payments: Arc::new(crate::purchase::MemoryRegistry::default()),
+            programme: Default::default(),
         }
     }
 
@@ -181,49 +184,25 @@ impl std::fmt::Display for PageError {
     }
 }
 
-/// The programme: every product on sale with its price range and availability.
-pub async fn programme(tenant: &Tenant, locale: &str) -> Result<Programme, PageError> {
-    let snap = tenant
-        .catalog
-        .snapshot()
-        .ok_or(PageError::CatalogNotLoaded)?;
-    let pos = &snap.pos;
-    let main = pos.main_language.as_str();
-    let currency = &pos.institution_currency;
-    let products: Vec<&Product> = snap
-        .catalog
-        .products()
-        .filter(|p| p.state.on_sale())
-        .collect();
-    let availability = tenant.availability(&snap);
-    let mut cards = Vec::with_capacity(products.len());
-    for p in products {
-        let items = availability.get(p).await.map_err(PageError::S360)?;
-        let level = product_level(&items);
-        cards.push(ProductCard {
-            id: p.id.0,
-            name: p.external_name.best(locale, main).to_string(),
-            family: family_label(p, locale),
-            price_from: min_price(p).map(|a| {
-                t!(
-                    "home.price_from",
-                    locale = locale,
-                    price = a.format(currency, locale)
-                )
-                .into_owned()
-            }),
-            dates: date_range(p, locale),
-            availability: format!("{level:?}").to_ascii_uppercase(),
-            availability_text: level_text(level, locale),
-            href: p.event.is_some().then(|| format!("/event/{}", p.id)),
-        });
-    }
-    let shop = crate::purchase::shop_info(tenant, &snap, locale);
-    Ok(Programme {
-        shop,
-        products: cards,
-        catalog_age_secs: tenant.catalog.age().map_or(0, |a| a.num_seconds()),
+/// Where a product is bought: dated events have an event page with their performances; passes,
+/// services and season tickets a product page.
+/// Whether the request being served is a plain HTML form post (a browser without JavaScript),
+/// whose server-function errors Leptos carries back in the URL; a script's call gets data.
+pub fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
     })
+}
+
+pub fn product_href(p: &Product) -> String {
+    if p.event.is_some() {
+        format!("/event/{}", p.id)
+    } else {
+        format!("/product/{}", p.id)
+    }
 }
 
 /// One level for a whole product, from its items.
@@ -263,22 +242,26 @@ pub fn level_text(level: AvailabilityLevel, locale: &str) -> String {
     t!(key, locale = locale).into_owned()
 }
 
-/// The buyer-facing family of a product.
-pub fn family_label(p: &Product, locale: &str) -> String {
-    let key = match p.product_family_type {
-        ProductFamilyType::SingleEntry => "family.event",
-        ProductFamilyType::Seasonticket => "family.season",
+/// The family a product is sold as: `event`, `season`, `timed`, `pass`, `extra`, `package`.
+pub fn family_key(p: &Product) -> &'static str {
+    match p.product_family_type {
+        ProductFamilyType::SingleEntry => "event",
+        ProductFamilyType::Seasonticket => "season",
         ProductFamilyType::Pass if p.pass.as_ref().is_some_and(|x| !x.timeslots.is_empty()) => {
-            "family.timed"
+            "timed"
         }
-        ProductFamilyType::Pass => "family.pass",
-        ProductFamilyType::Service | ProductFamilyType::Goods => "family.extra",
-        _ => "family.package",
-    };
-    t!(key, locale = locale).into_owned()
+        ProductFamilyType::Pass => "pass",
+        ProductFamilyType::Service | ProductFamilyType::Goods => "extra",
+        _ => "package",
+    }
 }
 
-fn min_price(p: &Product) -> Option<s360::Amount> {
+/// The buyer-facing family of a product.
+pub fn family_label(p: &Product, locale: &str) -> String {
+    t!(format!("family.{}", family_key(p)), locale = locale).into_owned()
+}
+
+pub(crate) fn min_price(p: &Product) -> Option<s360::Amount> {
     let perf = p
         .event
         .iter()
@@ -297,7 +280,7 @@ fn min_price(p: &Product) -> Option<s360::Amount> {
     perf.chain(items).chain(package).filter(|a| a.0 > 0).min()
 }
 
-fn date_range(p: &Product, locale: &str) -> String {
+pub(crate) fn date_range(p: &Product, locale: &str) -> String {
     let starts: Vec<_> = p
         .event
         .iter()

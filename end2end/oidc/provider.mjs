@@ -35,7 +35,7 @@ const configuration = {
       client_id: 'ticket-shop',
       client_secret: 'ticket-shop-e2e-secret',
       redirect_uris: shopOrigins.map((o) => `${o}/auth/callback`),
-      post_logout_redirect_uris: shopOrigins.map((o) => `${o}/`),
+      post_logout_redirect_uris: shopOrigins.flatMap((o) => [`${o}/`, `${o}/account/deleted`]),
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',

@@ -188,12 +188,19 @@ test('a buyer deletes their account after a confirmation', async ({ page }) => {
   await expect(page.getByText('tickets you already bought stay valid')).toBeVisible();
   await expectAccessible(page);
   await page.getByTestId('confirm-delete').click();
-  await expect(page).toHaveURL(`${play}/account/deleted`);
+  // the provider's session ends too (RP-initiated logout), then the shop confirms
+  await expect(page).toHaveURL(new RegExp(`^http://127\\.0\\.0\\.1:${oidcPort}/session/end`));
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${play.replace(/\./g, '\\.')}/account/deleted\\??$`));
   await expect(page.getByTestId('account-deleted')).toHaveText('Your account was deleted');
   await expect(page.getByTestId('login-link')).toBeVisible();
   await expectAccessible(page);
-  // the contact was anonymised at S-360: the next login links a new, empty customer account
+  // the contact was anonymised at S-360: the next login (asked again by the provider) links a
+  // new, empty customer account
   await page.goto(`${play}/account`);
+  await page.getByPlaceholder('Enter any login').fill('carla');
+  await page.getByPlaceholder('and password').fill('any');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
   await expect(page).toHaveURL(`${play}/account`);
   await expect(page.getByLabel('First name')).toHaveValue('Carla');
   await expect(page.getByText(/Customer number/)).not.toHaveText(number ?? '');

@@ -47,7 +47,7 @@ test('keyboard only: skip link, then German from the language switcher', async (
   await expect(page.locator('html')).toHaveAttribute('lang', 'de');
   await expect(page.getByTestId('product-count')).toContainText('Angebote im Verkauf');
   // a date in German on an event page
-  await page.locator('.card h2 a').first().focus();
+  await page.locator('.card h3 a[href^="/event/"]').first().focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 2, name: 'Termine' })).toBeVisible();
   await expect(page.locator('.performance .when').first()).toContainText(/(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), \d+\. /);

@@ -16,16 +16,18 @@ test('home page hydrates and its control reacts', async ({ page, consoleErrors }
   await expect(page.getByTestId('product-count')).toContainText('4 products on sale');
   await hydrated(page);
 
-  const toggle = page.getByTestId('toggle-programme');
-  await expect(toggle).toHaveText('Show 1 more');
-  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
-  await expect(page.locator('#more-products')).toBeHidden();
+  // the filter panel folds away once the page is interactive
+  const toggle = page.getByTestId('toggle-filters');
+  await expect(toggle).toHaveText('Hide filters');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.getByRole('search')).toBeVisible();
 
   await toggle.click();
-  await expect(toggle).toHaveText('Show fewer');
-  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
-  await expect(page.locator('#more-products')).toBeVisible();
-  await expect(page.locator('#more-products .card')).toHaveCount(1);
+  await expect(toggle).toHaveText('Show filters');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.locator('#filters')).toBeHidden();
+  await toggle.click();
+  await expect(page.getByRole('search')).toBeVisible();
   await expectAccessible(page);
   expect(consoleErrors).toEqual([]);
 });

@@ -462,7 +462,8 @@ impl ContactStore {
         Ok(())
     }
 
-    /// `searchContacts`: every given field must match; ordered by contact number.
+    /// `searchContacts`: every given field must match (a criterion: the contact holds it, with
+    /// the value when one is given); ordered by contact number.
     pub fn search(&self, req: &SearchContactsRequest) -> SearchContactsResult {
         let eq = |want: &Option<String>, have: &str| {
             want.as_deref()
@@ -479,6 +480,15 @@ impl ContactStore {
                     && eq(&req.last_name, &i.individual_lastname)
                     && eq(&req.first_name, &i.individual_firstname)
                     && eq(&req.contact_number, &c.data.contact_number)
+                    && req.criterion_code.as_deref().is_none_or(|code| {
+                        c.data.contact_criteria.iter().any(|k| {
+                            k.criterion_code == code
+                                && req
+                                    .criterion_value
+                                    .as_deref()
+                                    .is_none_or(|v| k.values.iter().any(|x| x == v))
+                        })
+                    })
             })
             .collect();
         let page = req.nb_max_results.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE) as usize;

@@ -509,6 +509,28 @@ fn state_name(s: OrderState) -> &'static str {
 }
 
 /// The order must be running and modifiable.
+/// OUR DESIGN: `createOrUpdateOrder { orderId, purchasersInfo }` without operations names (or
+/// replaces) the buyer of a running order, so that the buyer's addresses can be used for its
+/// shipment before the payment (s360-contract.md, "buyer before shipment").
+fn set_purchaser(inst: &mut Institution, id: OrderId, contact: &str) -> MethodResult {
+    modifiable(inst, id)?;
+    let known = inst
+        .contacts
+        .get(contact)
+        .is_some_and(|c| c.data.state == s360::model::contact::ContactState::Active);
+    if !known {
+        return Err(BusinessError::invalid(format!(
+            "purchasersInfo: contact {contact} does not exist or is not active"
+        )));
+    }
+    let o = order_mut(inst, id)?;
+    o.purchaser = Some(contact.to_string());
+    let data = update_data(inst, id, vec![], vec![], vec![], vec![])?;
+    ok(OrderUpdateResult {
+        order_update_data: Some(data),
+    })
+}
+
 fn modifiable(inst: &mut Institution, id: OrderId) -> Result<(), BusinessError> {
     let o = order_mut(inst, id)?;
     if o.state != OrderState::Running {
@@ -608,11 +630,15 @@ fn check_quantity(q: u32, what: &str) -> Result<(), BusinessError> {
 
 fn create_or_update(inst: &mut Institution, req: CreateOrUpdateOrderRequest) -> MethodResult {
     check_pos(inst, req.point_of_sales_id)?;
-    if req.simple_product_operations.is_empty()
+    let no_operation = req.simple_product_operations.is_empty()
         && req.pass_operations.is_empty()
         && req.single_entry_operations.is_empty()
-        && req.composed_product_operations.is_empty()
+        && req.composed_product_operations.is_empty();
+    if let (true, Some(id), Some(buyer)) = (no_operation, req.order_id, req.purchasers_info.first())
     {
+        return set_purchaser(inst, id, &buyer.contact_reference);
+    }
+    if no_operation {
         return Err(BusinessError::invalid(
             "at least one of simpleProductOperations, passOperations, singleEntryOperations, composedProductOperations is mandatory",
         ));

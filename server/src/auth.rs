@@ -5,7 +5,7 @@
 //! Buyer login with OpenID Connect (authorization code + PKCE S256, state and nonce checked,
 //! ID token verified against the provider's JWKS). The identity provider is S-360 by default;
 //! an institution can use a third-party provider instead (`[tenants.oidc]`), whose buyers are
-//! linked to their S-360 contact by e-mail (`app::account::link_contact`).
+//! linked to their S-360 contact by SSO id, else by e-mail (`app::account::link_contact`).
 //! The session id is rotated at login and logout; the session's absolute lifetime restarts at
 //! login. Logout ends the local session, then the provider's (RP-initiated logout, when its
 //! discovery advertises an `end_session_endpoint`). `POST /account/erase` deletes the account.
@@ -400,8 +400,10 @@ pub async fn callback(
                 "Your e-mail address is not confirmed at the login provider yet. Please confirm it there, then log in again.",
             );
         }
+        let sso_id = format!("{}|{}", p.issuer, subject.as_str());
         let linked = app::account::link_contact(
             t.catalog.client(),
+            &sso_id,
             &email,
             given.as_deref().unwrap_or_default(),
             family.as_deref().unwrap_or_default(),
@@ -472,21 +474,32 @@ pub async fn logout(
     let Some(user) = end_session(&t, &session).await else {
         return Redirect::to("/").into_response();
     };
-    let p = provider(&state, &t);
-    let end = if p.external {
+    match provider_logout(&state, &t, &user, &format!("{origin}/")).await {
+        Some(url) => Redirect::to(url.as_str()).into_response(),
+        None => Redirect::to("/").into_response(),
+    }
+}
+
+/// The provider's logout page for `user` (RP-initiated logout), which sends the buyer back to
+/// `back` on the shop; `None` when the provider offers none.
+async fn provider_logout(
+    state: &AppState,
+    t: &Tenant,
+    user: &SessionUser,
+    back: &str,
+) -> Option<openidconnect::url::Url> {
+    let p = provider(state, t);
+    let mut url = if p.external {
         end_session_endpoint(&p.issuer).await
     } else {
         // S-360's provider: known without a discovery round trip
         openidconnect::url::Url::parse(&format!("{}/logout", p.issuer)).ok()
-    };
-    let Some(mut url) = end else {
-        return Redirect::to("/").into_response();
-    };
+    }?;
     url.query_pairs_mut()
         .append_pair("id_token_hint", &user.id_token)
         .append_pair("client_id", &p.client_id)
-        .append_pair("post_logout_redirect_uri", &format!("{origin}/"));
-    Redirect::to(url.as_str()).into_response()
+        .append_pair("post_logout_redirect_uri", back);
+    Some(url)
 }
 
 /// `POST /account/erase`: the confirmed deletion of the buyer's account. S-360 anonymises the
@@ -502,28 +515,25 @@ pub async fn erase_account(
     let Some(user) = app::purchase::session_user(&t, &session).await else {
         return Redirect::to("/login?return=/account").into_response();
     };
-    let lang = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| app::i18n::Lang::from_accept_language(h, &app::i18n::Lang::ALL))
-        .unwrap_or_default();
     if let Err(e) = app::account::delete_account(t.catalog.client(), &user.contact_number).await {
         tracing::warn!(tenant = %t.code, error = %e, "account deletion failed");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Html(format!(
-                "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Account</title></head>\
-                 <body><main><h1>Delete my account</h1><p role=\"alert\">{}</p>\
-                 <p><a href=\"/account\">Back to my account</a></p></main></body></html>",
-                lang.code(),
-                html_escape(&app::account::message("account.delete_failed", lang))
-            )),
-        )
-            .into_response();
+        // the shop's own page, in the buyer's language, says so: nothing was changed
+        return Redirect::to("/account/delete?failed=1").into_response();
     }
     tracing::info!(tenant = %t.code, contact = %user.contact_number, "account deleted at the buyer's request");
     end_session(&t, &session).await;
-    Redirect::to("/account/deleted").into_response()
+    // the provider's session ends too, so that its next login does not bring a deleted buyer back
+    let back = state
+        .shop
+        .origin_of(&headers)
+        .map(|origin| format!("{origin}/account/deleted"));
+    match back {
+        Some(back) => match provider_logout(&state, &t, &user, &back).await {
+            Some(url) => Redirect::to(url.as_str()).into_response(),
+            None => Redirect::to("/account/deleted").into_response(),
+        },
+        None => Redirect::to("/account/deleted").into_response(),
+    }
 }
 
 fn html_escape(s: &str) -> String {

@@ -11,3 +11,4 @@ pub mod seo;
 pub mod sessions;
 pub mod startup;
 pub mod store;
+pub mod tickets;

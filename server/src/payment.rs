@@ -1,4 +1,5 @@
-//! Where S-PAY sends the buyer back, where S-360 notifies us, and the ticket download.
+//! Where S-PAY sends the buyer back and where S-360 notifies us (the downloads of a paid order
+//! are in `tickets.rs`).
 //! The outcome always comes from S-360 (`getOrderDetails`), never from the query string; the
 //! order is finalised exactly once whichever of these arrives first.
 
@@ -9,13 +10,10 @@ use std::time::Instant;
 
 use app::purchase::{self, finalize};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
 use s360::model::order::{OrderId, OrderState, PaymentNotification, PaymentState};
-use s360::model::ticket::{GetTicketsRequest, PrintFormat, PrintTicketsRequest, TicketState};
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::startup::AppState;
@@ -238,92 +236,4 @@ pub async fn payment_notify(
             StatusCode::SERVICE_UNAVAILABLE
         }
     }
-}
-
-#[derive(Deserialize)]
-pub struct Access {
-    access: String,
-}
-
-/// The tickets of a closed order as one PDF (S-360's `printTickets`), as an attachment.
-pub async fn tickets_pdf(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(order_id): Path<i64>,
-    Query(q): Query<Access>,
-) -> Response {
-    let Some(tenant) = state.tenant_for(&headers) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let client = tenant.catalog.client();
-    let Ok(d) = client.get_order_details(OrderId(order_id), None).await else {
-        return (StatusCode::NOT_FOUND, "No such order.").into_response();
-    };
-    if !s360::constant_time_eq(d.order_secret_id.as_bytes(), q.access.as_bytes()) {
-        return (StatusCode::NOT_FOUND, "No such order.").into_response();
-    }
-    if d.order_state != OrderState::Closed {
-        return (
-            StatusCode::CONFLICT,
-            "The tickets are available once the order is paid.",
-        )
-            .into_response();
-    }
-    let tickets = match client
-        .get_tickets(&GetTicketsRequest {
-            order_id: Some(order_id),
-            ..Default::default()
-        })
-        .await
-    {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("Tickets unavailable right now: {e}"),
-            )
-                .into_response()
-        }
-    };
-    let ids: Vec<i64> = tickets
-        .iter()
-        .filter(|t| matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted))
-        .map(|t| t.ticket_id)
-        .collect();
-    let printed = match client
-        .print_tickets(&PrintTicketsRequest {
-            ticket_ids: ids,
-            format: PrintFormat::PdfA4,
-            reprint: false,
-        })
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("Tickets unavailable right now: {e}"),
-            )
-                .into_response()
-        }
-    };
-    let Ok(pdf) = base64::engine::general_purpose::STANDARD.decode(printed.pdf_base64) else {
-        return (
-            StatusCode::BAD_GATEWAY,
-            "The ticketing system sent an unreadable PDF.",
-        )
-            .into_response();
-    };
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"tickets-{order_id}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        pdf,
-    )
-        .into_response()
 }

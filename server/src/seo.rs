@@ -1,6 +1,7 @@
 //! What search engines read, per institution: `robots.txt` (public pages only, and where the
-//! sitemap is) and `sitemap.xml` (the programme, every event and performance on sale, each with
-//! its other languages as `hreflang` alternates). Built from the catalog in memory.
+//! sitemap is) and `sitemap.xml` (the programme, every event, performance and product page on
+//! sale, each with its other languages as `hreflang` alternates). Built from the catalog in
+//! memory.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -54,7 +55,11 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
     };
     let mut paths = vec!["/".to_string()];
     for p in snap.catalog.products().filter(|p| p.state.on_sale()) {
-        let Some(event) = &p.event else { continue };
+        let Some(event) = &p.event else {
+            // passes, services and season tickets: their product page
+            paths.push(app::ssr::product_href(p));
+            continue;
+        };
         paths.push(format!("/event/{}", p.id));
         for perf in event.performances.iter().filter(|x| x.state.on_sale()) {
             paths.push(format!("/event/{}/{}", p.id, perf.id));

@@ -167,7 +167,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             "/payment/notify/{code}",
             axum::routing::post(crate::payment::payment_notify),
         )
-        .route("/orders/{id}/tickets.pdf", get(crate::payment::tickets_pdf))
+        .route("/orders/{id}/tickets.pdf", get(crate::tickets::tickets_pdf))
+        .route(
+            "/orders/{id}/tickets-branded.pdf",
+            get(crate::tickets::branded_pdf),
+        )
+        .route(
+            "/orders/{id}/calendar.ics",
+            get(crate::tickets::calendar_ics),
+        )
         .route("/login", get(crate::auth::login))
         .route("/auth/callback", get(crate::auth::callback))
         .route("/logout", axum::routing::post(crate::auth::logout))

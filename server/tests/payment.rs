@@ -622,6 +622,54 @@ async fn s360_down_on_return_then_the_next_visit_closes() {
     shop.assert_sold_once(order, before).await;
 }
 
+/// S-360 goes down for a whole minute just as the card is paid (S-PAY itself is up): the
+/// notification fails (and S-PAY's retries with it), the buyer's return and every reload show a
+/// "busy" page (never a 5xx), the reconciliation task fails quietly. When S-360 is back, the
+/// periodic task closes the order without anybody visiting: one sale, tickets issued, and the
+/// buyer's next visit shows it paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s360_down_for_a_minute_during_close_then_one_sale() {
+    const OUTAGE: Duration = Duration::from_secs(60);
+    let shop = Shop::start(&[("SHOP_RECONCILE_SECS", "5")]).await;
+    let buyer = Buyer::new(&shop);
+    let before = shop.stock_taken();
+    let (order, tid) = buyer.checkout(&shop).await;
+    shop.set_faults(Faults {
+        outage: true,
+        ..Default::default()
+    });
+    let down_since = Instant::now();
+    let back = pay(&shop, &tid, PAYS).await;
+    let r = buyer.get(&back).await;
+    let to = location(&r);
+    assert!(
+        to.starts_with(&format!("/orders/{}?access=", order.0)),
+        "the return leads to the order page: {to}"
+    );
+    let mut visits = 0;
+    while down_since.elapsed() < OUTAGE {
+        let r = buyer.get(&to).await;
+        assert!(r.status().as_u16() < 500, "no 5xx page: {}", r.status());
+        let html = r.text().await.unwrap();
+        assert!(html.contains("busy or unreachable"), "{html}");
+        visits += 1;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    assert!(visits >= 10, "the buyer kept reloading: {visits}");
+    assert_eq!(
+        shop.order(order).0,
+        OrderState::Running,
+        "nothing closed while down"
+    );
+    shop.set_faults(Faults::default());
+    // nobody visits: the periodic reconciliation closes it once the breaker lets calls through
+    shop.wait_state(order, OrderState::Closed, Duration::from_secs(45))
+        .await;
+    shop.assert_sold_once(order, before).await;
+    let html = buyer.get(&to).await.text().await.unwrap();
+    assert!(html.contains("Paid and confirmed"), "{html}");
+}
+
 /// A card is refused: the order stays RUNNING with its seats held, the buyer is sent back to
 /// the payment page with the reason and a new payment; a second card pays: one sale. The same
 /// after a cancelled payment.

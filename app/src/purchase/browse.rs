@@ -78,10 +78,7 @@ pub async fn event_view(
             buyable: level.buyable(),
         });
     }
-    let json_ld = serde_json::to_string(&serde_json::Value::Array(ld_events))
-        .unwrap_or_default()
-        // inside <script>: "</" must not end the element early
-        .replace("</", "<\\/");
+    let json_ld = script_json(&serde_json::Value::Array(ld_events));
     Ok(Some(EventView {
         canonical: format!("{}/event/{product_id}", shop.origin),
         shop,
@@ -91,6 +88,13 @@ pub async fn event_view(
         performances,
         json_ld,
     }))
+}
+
+/// JSON for a `<script>` element: "</" must not end the element early.
+fn script_json(v: &serde_json::Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace("</", "<\\/")
 }
 
 /// One performance as a schema.org `Event` with its offers.
@@ -144,10 +148,24 @@ fn json_ld_event(
     })
 }
 
+/// Which part of a seated venue's map the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapPart<'a> {
+    /// No map: categories and best available only.
+    None,
+    /// The whole map (a large venue: its blocks).
+    Whole,
+    /// The seats of one block of a large venue.
+    Block(&'a str),
+}
+
+/// A performance's page: its seat categories with prices, and for a seated venue the part of
+/// the seat map the buyer opened.
 pub async fn performance_view(
     tenant: &Tenant,
     product_id: i64,
     performance_id: i64,
+    map: MapPart<'_>,
     locale: &str,
 ) -> Result<Option<PerformanceView>, BuyerError> {
     let snap = snapshot(tenant)?;
@@ -199,13 +217,45 @@ pub async fn performance_view(
             }
         })
         .collect();
-    Ok(Some(PerformanceView {
-        shop: shop_info(tenant, &snap, locale),
+    let seated = has_seat_map(&snap, perf);
+    let seat_map = match map {
+        MapPart::None => None,
+        _ if !seated => None,
+        MapPart::Whole | MapPart::Block(_) => {
+            let data = seat_map(tenant, &snap, product, perf.id).await?;
+            let block = match map {
+                MapPart::Block(b) => Some(b),
+                _ => None,
+            };
+            seat_map_view(&snap, perf, &data, block, locale)
+        }
+    };
+    let shop = shop_info(tenant, &snap, locale);
+    let product_name = product.external_name.best(locale, main).to_string();
+    let mine: Vec<_> = items
+        .iter()
+        .filter(|i| i.performance_id == Some(perf.id))
+        .cloned()
+        .collect();
+    let json_ld = script_json(&json_ld_event(
+        &shop,
+        &product_name,
+        product.external_description.best(locale, main),
         product_id,
-        product_name: product.external_name.best(locale, main).to_string(),
+        perf,
+        product_level(&mine),
+    ));
+    Ok(Some(PerformanceView {
+        canonical: format!("{}/event/{product_id}/{performance_id}", shop.origin),
+        shop,
+        product_id,
+        product_name,
         performance_id,
         when: when(&perf.start, locale),
         categories,
         max_quantity: snap.pos.max_seats_per_performance,
+        seated,
+        seat_map,
+        json_ld,
     }))
 }

@@ -15,82 +15,97 @@ pub(crate) fn expired_key(tenant: &Tenant) -> String {
     format!("cart_expired.{}", tenant.code)
 }
 
-/// Adds tickets for one performance, seat category and tariff (best available seats).
+/// How the buyer chose their places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatChoice {
+    /// `quantity` places of a seat category, placed by S-360: best available seats, or room
+    /// on a standing area.
+    BestAvailable {
+        seat_category_id: i64,
+        quantity: u32,
+    },
+    /// These seats, chosen on the seat map (their categories come from the map).
+    Seats(Vec<i64>),
+}
+
+/// Adds tickets for one performance in one tariff, placed as the buyer chose, to the cart.
 pub async fn add_to_cart(
     tenant: &Tenant,
     session: &Session,
     performance_id: i64,
-    seat_category_id: i64,
     tariff_id: i64,
-    quantity: u32,
+    choice: SeatChoice,
 ) -> Result<(), BuyerError> {
     let snap = snapshot(tenant)?;
     let max = snap.pos.max_seats_per_performance;
-    if quantity == 0 || quantity > max {
-        return Err(BuyerError(
-            t!("error.quantity", locale = lang(), max = max).into_owned(),
-        ));
-    }
-    let perf = snap
+    let (product, perf) = snap
         .catalog
         .products()
         .filter(|p| p.state.on_sale())
-        .flat_map(|p| p.event.iter().flat_map(|e| e.performances.iter()))
-        .find(|p| p.id == PerformanceId(performance_id) && p.state.on_sale())
+        .flat_map(|p| {
+            p.event
+                .iter()
+                .flat_map(move |e| e.performances.iter().map(move |f| (p, f)))
+        })
+        .find(|(_, f)| f.id == PerformanceId(performance_id) && f.state.on_sale())
         .ok_or_else(|| BuyerError::tr("error.not_on_sale"))?;
-    let priced = perf.prices.iter().any(|p| {
-        p.seat_cat_id == SeatCategoryId(seat_category_id)
-            && p.aud_sub_cat_id == AudienceSubCategoryId(tariff_id)
-    });
-    if !priced {
-        return Err(BuyerError::tr("error.tariff"));
-    }
-    let client = tenant.catalog.client();
-    let mut order_id: Option<OrderId> = session_get(session, &cart_key(tenant)).await;
-    if let Some(id) = order_id {
-        // a cart that expired or was paid cannot take more items: start a new one
-        match client.get_order_details(id, None).await {
-            Ok(d)
-                // a refused or cancelled card leaves the order open with its seats held
-                if d.order_state == OrderState::Running
-                    && matches!(
-                        d.payment_state,
-                        PaymentState::Waiting
-                            | PaymentState::Failed
-                            | PaymentState::FailedRejected
-                            | PaymentState::CancelledByUser
-                    ) => {}
-            Ok(d) => {
-                if d.order_state == OrderState::Abandonned {
-                    session_set(session, &expired_key(tenant), true).await?;
-                }
-                order_id = None;
+    let tariff = AudienceSubCategoryId(tariff_id);
+    let operations = match &choice {
+        SeatChoice::BestAvailable {
+            seat_category_id,
+            quantity,
+        } => {
+            if *quantity == 0 || *quantity > max {
+                return Err(BuyerError(
+                    t!("error.quantity", locale = lang(), max = max).into_owned(),
+                ));
             }
-            Err(S360Error::NotFound(_)) => order_id = None,
-            Err(e) => return Err(s360_error(e)),
+            let priced = perf.prices.iter().any(|p| {
+                p.seat_cat_id == SeatCategoryId(*seat_category_id) && p.aud_sub_cat_id == tariff
+            });
+            if !priced {
+                return Err(BuyerError::tr("error.tariff"));
+            }
+            vec![SingleEntryOperation {
+                performance_id: perf.id,
+                seat_category_id: SeatCategoryId(*seat_category_id),
+                audience_sub_category_id: tariff,
+                quantity: *quantity,
+                contingent_id: None,
+                price_level_id: None,
+                seat_ids: None,
+            }]
         }
-    }
+        SeatChoice::Seats(ids) => {
+            seat_operations(tenant, &snap, product, perf, tariff, ids).await?
+        }
+    };
+    let client = tenant.catalog.client();
+    // a cart that expired or was paid cannot take more items: a new one starts
+    let order_id = usable_order(tenant, session).await?.map(|d| d.order_id);
     let req = CreateOrUpdateOrderRequest {
         point_of_sales_id: Some(snap.pos.pos_id),
         order_id,
-        single_entry_operations: vec![SingleEntryOperation {
-            performance_id: perf.id,
-            seat_category_id: SeatCategoryId(seat_category_id),
-            audience_sub_category_id: AudienceSubCategoryId(tariff_id),
-            quantity,
-            contingent_id: None,
-            price_level_id: None,
-            seat_ids: None,
-        }],
+        single_entry_operations: operations,
         ..Default::default()
     };
-    let updated = client
-        .create_or_update_order(&req)
-        .await
-        .map_err(s360_error)?;
-    session_set(session, &cart_key(tenant), updated.order_id).await?;
-    session_set(session, &expired_key(tenant), false).await?;
-    Ok(())
+    let updated = match client.create_or_update_order(&req).await {
+        Ok(u) => u,
+        Err(e) => {
+            return Err(match (&choice, e) {
+                // name the seats someone else took meanwhile
+                (SeatChoice::Seats(ids), S360Error::Availability(_)) => {
+                    taken_error(tenant, &snap, product, perf.id, ids).await
+                }
+                (_, e) => s360_error(e),
+            });
+        }
+    };
+    // the seat map shows these seats taken from now on
+    if has_seat_map(&snap, perf) {
+        forget_seat_map(tenant, &snap, perf.id).await;
+    }
+    remember_cart(tenant, session, updated.order_id).await
 }
 
 pub async fn cart_view(
@@ -137,7 +152,7 @@ pub async fn cart_view(
     Ok(CartView {
         shop,
         order_id: Some(order_id.0),
-        lines: lines_of(&d, &snap, locale),
+        lines: cart_lines(tenant, &d, &snap, locale),
         fees: d
             .charges
             .iter()
@@ -166,11 +181,230 @@ pub async fn remove_from_cart(
     let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
         return Err(BuyerError::tr("error.cart_empty"));
     };
-    tenant
-        .catalog
-        .client()
-        .abandon_movements(order_id, movement_ids.into_iter().map(MovementId).collect())
+    let client = tenant.catalog.client();
+    let d = client
+        .get_order_details(order_id, Some(Granularity::Movements))
         .await
         .map_err(s360_error)?;
+    let released: Vec<MovementId> = movement_ids.into_iter().map(MovementId).collect();
+    client
+        .abandon_movements(order_id, released.clone())
+        .await
+        .map_err(s360_error)?;
+    seats_released(tenant, &d, &released).await;
     Ok(())
+}
+
+/// The seat maps of the performances whose seats were just released show them free again
+/// (without waiting for the next availability poll).
+async fn seats_released(tenant: &Tenant, d: &OrderDetailsData, released: &[MovementId]) {
+    let Ok(snap) = snapshot(tenant) else { return };
+    let mut perfs: Vec<PerformanceId> = d
+        .movements
+        .iter()
+        .filter(|m| released.contains(&m.movement_id) && m.seat_id.is_some())
+        .filter_map(|m| m.performance_id)
+        .collect();
+    perfs.sort_by_key(|p| p.0);
+    perfs.dedup();
+    for p in perfs {
+        forget_seat_map(tenant, &snap, p).await;
+    }
+}
+
+/// Keeps `units` of one cart line (the line's movements, as the cart page lists them) and
+/// releases the others, the last ones first. A season ticket's unit is all its performances.
+pub async fn reduce_line(
+    tenant: &Tenant,
+    session: &Session,
+    movement_ids: Vec<i64>,
+    units: u32,
+) -> Result<(), BuyerError> {
+    let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
+        return Err(BuyerError::tr("error.cart_empty"));
+    };
+    let client = tenant.catalog.client();
+    let d = client
+        .get_order_details(order_id, Some(Granularity::Movements))
+        .await
+        .map_err(s360_error)?;
+    let mine: Vec<&MovementData> = d
+        .movements
+        .iter()
+        .filter(|m| movement_ids.contains(&m.movement_id.0))
+        .collect();
+    let op = mine.first().map(|m| m.operation_id);
+    if mine.is_empty()
+        || mine.len() != movement_ids.len()
+        || mine.iter().any(|m| Some(m.operation_id) != op)
+    {
+        return Err(BuyerError::tr("cart.line_gone"));
+    }
+    let composed = d
+        .operation_datas
+        .iter()
+        .find(|o| Some(o.operation_id) == op)
+        .is_some_and(|o| !o.performance_ids.is_empty());
+    // the line's units in order: one movement each, or a season ticket's movements together
+    let mut groups: Vec<Vec<MovementId>> = Vec::new();
+    let mut keys: Vec<u32> = Vec::new();
+    for (i, m) in mine.iter().enumerate() {
+        let key = if composed {
+            m.instance_number
+        } else {
+            i as u32
+        };
+        match keys.iter().position(|k| *k == key) {
+            Some(at) => groups[at].push(m.movement_id),
+            None => {
+                keys.push(key);
+                groups.push(vec![m.movement_id]);
+            }
+        }
+    }
+    if units == 0 || units as usize > groups.len() {
+        return Err(BuyerError(
+            t!("cart.bad_quantity", locale = lang(), max = groups.len()).into_owned(),
+        ));
+    }
+    let released: Vec<MovementId> = groups.into_iter().skip(units as usize).flatten().collect();
+    if released.is_empty() {
+        return Ok(());
+    }
+    client
+        .abandon_movements(order_id, released.clone())
+        .await
+        .map_err(s360_error)?;
+    seats_released(tenant, &d, &released).await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared by every kind of "add to cart"
+
+/// The buyer's order if it can still take items. A cart that expired or was paid cannot: it is
+/// forgotten (an expired one remembered for the cart page's notice) and a new order starts.
+pub(crate) async fn usable_order(
+    tenant: &Tenant,
+    session: &Session,
+) -> Result<Option<OrderDetailsData>, BuyerError> {
+    let Some(id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
+        return Ok(None);
+    };
+    match tenant
+        .catalog
+        .client()
+        .get_order_details(id, Some(Granularity::Operations))
+        .await
+    {
+        // a refused or cancelled card leaves the order open with its places held
+        Ok(d)
+            if d.order_state == OrderState::Running
+                && matches!(
+                    d.payment_state,
+                    PaymentState::Waiting
+                        | PaymentState::Failed
+                        | PaymentState::FailedRejected
+                        | PaymentState::CancelledByUser
+                ) =>
+        {
+            Ok(Some(d))
+        }
+        Ok(d) => {
+            if d.order_state == OrderState::Abandonned {
+                session_set(session, &expired_key(tenant), true).await?;
+            }
+            Ok(None)
+        }
+        Err(S360Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(s360_error(e)),
+    }
+}
+
+/// Keeps `order_id` as the buyer's cart.
+pub(crate) async fn remember_cart(
+    tenant: &Tenant,
+    session: &Session,
+    order_id: OrderId,
+) -> Result<(), BuyerError> {
+    session_set(session, &cart_key(tenant), order_id).await?;
+    session_set(session, &expired_key(tenant), false).await
+}
+
+/// The cart's lines with what every product family needs said: names in the buyer's language,
+/// the time slot of a visit and its guided tour, the validity of an open pass, the
+/// performances a season ticket covers and its seats once (not once per performance).
+pub(crate) fn cart_lines(
+    tenant: &Tenant,
+    d: &OrderDetailsData,
+    snap: &CatalogSnapshot,
+    locale: &str,
+) -> Vec<CartLine> {
+    let main = &snap.pos.main_language;
+    let mut lines = lines_of(d, snap, locale);
+    for (line, op) in lines.iter_mut().zip(&d.operation_datas) {
+        let Some(product) = snap.catalog.products().find(|p| p.id == op.product_id) else {
+            continue;
+        };
+        line.product = product.external_name.best(locale, main).to_string();
+        if let Some(ts) = op.timeslot_id {
+            if let Some(slot) = product
+                .pass
+                .iter()
+                .flat_map(|p| p.timeslots.iter())
+                .find(|s| s.id == ts)
+            {
+                let end = slot.start + chrono::Duration::seconds(slot.duration);
+                line.when = Some(format!(
+                    "{}–{}",
+                    when(&slot.start, locale),
+                    end.format("%H:%M")
+                ));
+            }
+            line.details.extend(
+                super::products::cached_tours(tenant, ts)
+                    .iter()
+                    .map(|t| super::products::tour_text(&t.language_code, locale)),
+            );
+        }
+        if let Some(days) = product.pass.as_ref().and_then(|p| p.validity_days) {
+            line.details
+                .push(t!("product.validity", locale = locale, days = days).into_owned());
+        }
+        if !op.performance_ids.is_empty() {
+            // the same seat on every performance: say it once
+            let mut seen = std::collections::HashSet::new();
+            line.seats.retain(|s| seen.insert(s.clone()));
+            let mut included: Vec<_> = op
+                .performance_ids
+                .iter()
+                .filter_map(|id| {
+                    snap.catalog.products().find_map(|p| {
+                        let perf = p
+                            .event
+                            .as_ref()?
+                            .performances
+                            .iter()
+                            .find(|x| x.id == *id)?;
+                        Some((perf.start, p.external_name.best(locale, main).to_string()))
+                    })
+                })
+                .collect();
+            included.sort();
+            line.when = Some(
+                t!(
+                    "product.cart_includes",
+                    locale = locale,
+                    count = included.len()
+                )
+                .into_owned(),
+            );
+            line.details.extend(
+                included
+                    .iter()
+                    .map(|(start, name)| format!("{name}, {}", when(start, locale))),
+            );
+        }
+    }
+    lines
 }

@@ -4,13 +4,19 @@
 
 mod browse;
 mod cart;
+mod checkout;
 mod order;
 mod pay;
+mod products;
+mod seatmap;
 
 pub use browse::*;
 pub use cart::*;
+pub use checkout::*;
 pub use order::*;
 pub use pay::*;
+pub use products::*;
+pub(crate) use seatmap::*;
 
 use std::sync::Arc;
 
@@ -183,8 +189,12 @@ pub(crate) fn lines_of(
                 .iter()
                 .filter(|m| m.operation_id == op.operation_id)
                 .filter_map(|m| match (&m.block_code, &m.row_number, &m.seat_number) {
-                    (Some(b), Some(r), Some(n)) => Some(format!("Block {b}, row {r}, seat {n}")),
-                    (Some(b), _, _) => Some(format!("Area {b}")),
+                    (Some(b), Some(r), Some(n)) => Some(
+                        t!("cart.seat", locale = locale, block = b, row = r, seat = n).into_owned(),
+                    ),
+                    (Some(b), _, _) => {
+                        Some(t!("cart.area", locale = locale, area = b).into_owned())
+                    }
                     _ => None,
                 })
                 .collect();
@@ -208,6 +218,7 @@ pub(crate) fn lines_of(
                     .filter(|m| m.operation_id == op.operation_id)
                     .map(|m| m.movement_id.0)
                     .collect(),
+                details: vec![],
             }
         })
         .collect()

@@ -13,46 +13,18 @@ use serde::{Deserialize, Serialize};
 use super::*;
 
 /// Who pays: a guest (a contact is created) or the logged-in buyer's S-360 contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Buyer {
     Guest(Guest),
     Contact(String),
 }
 
-/// Validated guest details.
+/// Checked guest details (see [`check_checkout`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guest {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
-}
-
-impl Guest {
-    pub fn parse(first: &str, last: &str, email: &str) -> Result<Guest, BuyerError> {
-        let (first, last, email) = (first.trim(), last.trim(), email.trim());
-        if first.is_empty() || last.is_empty() {
-            return Err(BuyerError("Please enter your first and last name.".into()));
-        }
-        if first.chars().count() > 50 || last.chars().count() > 50 {
-            return Err(BuyerError("Names are limited to 50 characters.".into()));
-        }
-        let valid_email = email.len() <= 254
-            && email.split_once('@').is_some_and(|(user, domain)| {
-                !user.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            })
-            && !email.contains(char::is_whitespace);
-        if !valid_email {
-            return Err(BuyerError(
-                "Please enter a valid e-mail address, such as name@example.com.".into(),
-            ));
-        }
-        Ok(Guest {
-            first_name: first.into(),
-            last_name: last.into(),
-            email: email.to_ascii_lowercase(),
-        })
-    }
 }
 
 /// What the payment page needs: the transaction and where the widget comes from.
@@ -159,19 +131,21 @@ pub fn clock(tenant: &Tenant, at: chrono::DateTime<chrono::FixedOffset>) -> Stri
     at.with_timezone(&offset).format("%H:%M").to_string()
 }
 
-/// Creates the guest contact and the S-PAY payment for the cart. A second submit (double
-/// click, back button, second tab) gets the payment already started; a payment may start again
-/// only after the previous one was refused or cancelled.
+/// Starts the payment of the session's cart: the checked checkout choices (`delivery`) are
+/// written to the order (buyer, shipment, holders), then S-PAY's transaction is created. Under
+/// the order's lock: a second submit of the same form (a double click, a reload) gets the same
+/// transaction and writes nothing; changed choices are written again and get a new one.
 pub async fn start_payment(
     tenant: &Tenant,
     session: &Session,
     buyer: Buyer,
+    delivery: Delivery,
     shop_origin: &str,
 ) -> Result<PaymentStart, BuyerError> {
     let client = tenant.catalog.client();
     let order_id = session_get::<OrderId>(session, &cart_key(tenant))
         .await
-        .ok_or_else(|| BuyerError("Your cart is empty.".into()))?;
+        .ok_or_else(|| BuyerError::tr("checkout.empty"))?;
     // one start at a time per order: two submits must not start two payments
     let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
@@ -183,48 +157,87 @@ pub async fn start_payment(
         || d.operation_datas.is_empty()
         || hold_left_secs(&d).is_some_and(|s| s <= 0)
     {
-        return Err(BuyerError(
-            "Your cart has expired. Please choose your tickets again.".into(),
-        ));
+        return Err(BuyerError::tr("checkout.expired"));
     }
     if payment_underway(&d) {
-        return Err(BuyerError(
-            "Your payment for this cart is already being processed. Please wait for its confirmation."
-                .into(),
-        ));
+        return Err(BuyerError::tr("checkout.underway"));
     }
-    if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
-        return Ok(PaymentStart {
-            order_id,
-            transaction_id: tx,
-            widget_origin: client.config().base_url.clone(),
-        });
+    let choices = serde_json::to_string(&(&buyer, &delivery)).unwrap_or_default();
+    let applied: Option<String> = session_get(session, &applied_key(tenant)).await;
+    if applied.as_deref() == Some(choices.as_str()) {
+        if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
+            return Ok(PaymentStart {
+                order_id,
+                transaction_id: tx,
+                widget_origin: client.config().base_url.clone(),
+            });
+        }
     }
-    let contact = match buyer {
-        Buyer::Contact(number) => number,
+    let (contact, email) = match buyer {
+        Buyer::Contact(number) => (number, None),
         Buyer::Guest(guest) => {
-            let created = client
-                .create_cultural_contacts(vec![CulturalContactData {
-                    identifier: "buyer".into(),
-                    contact_number: None,
-                    first_name: guest.first_name,
-                    last_name: guest.last_name,
-                    email: guest.email,
-                    create_login: false,
-                }])
-                .await
-                .map_err(s360_error)?;
-            created
-                .identifier_contact_map
-                .get("buyer")
-                .cloned()
-                .ok_or_else(|| {
-                    BuyerError("The ticketing system did not create your contact.".into())
-                })?
+            let email = guest.email.clone();
+            (guest_contact(tenant, session, guest).await?, Some(email))
         }
     };
+    super::checkout::apply_delivery(tenant, &d, &contact, email.as_deref(), &delivery).await?;
+    session_set(session, &applied_key(tenant), choices).await?;
     let _ = session.remove::<String>(&retry_key(tenant)).await;
+    // the shipment fee may have changed the amount
+    let d = client
+        .get_order_details(order_id, None)
+        .await
+        .map_err(s360_error)?;
     new_payment(tenant, session, &d, contact, shop_origin).await
+}
+
+fn applied_key(tenant: &Tenant) -> String {
+    format!("checkout_applied.{}", tenant.code)
+}
+
+fn guest_key(tenant: &Tenant) -> String {
+    format!("guest_contact.{}", tenant.code)
+}
+
+/// The S-360 contact of a guest: created once per session for the same details, so that a
+/// corrected form or a second attempt does not create a contact each time.
+async fn guest_contact(
+    tenant: &Tenant,
+    session: &Session,
+    guest: Guest,
+) -> Result<String, BuyerError> {
+    let details = (
+        guest.first_name.clone(),
+        guest.last_name.clone(),
+        guest.email.clone(),
+    );
+    if let Some((known, number)) =
+        session_get::<((String, String, String), String)>(session, &guest_key(tenant)).await
+    {
+        if known == details {
+            return Ok(number);
+        }
+    }
+    let created = tenant
+        .catalog
+        .client()
+        .create_cultural_contacts(vec![CulturalContactData {
+            identifier: "buyer".into(),
+            contact_number: None,
+            first_name: guest.first_name,
+            last_name: guest.last_name,
+            email: guest.email,
+            create_login: false,
+        }])
+        .await
+        .map_err(s360_error)?;
+    let number = created
+        .identifier_contact_map
+        .get("buyer")
+        .cloned()
+        .ok_or_else(|| BuyerError::tr("checkout.contact_not_created"))?;
+    session_set(session, &guest_key(tenant), (details, number.clone())).await?;
+    Ok(number)
 }
 
 /// The session's transaction for this order if S-360 still waits for its card.
@@ -260,7 +273,7 @@ async fn new_payment(
         .iter()
         .filter(|m| m.for_payment && m.payment_type == "CREDIT_CARD")
         .min_by_key(|m| m.rank)
-        .ok_or_else(|| BuyerError("No card payment is available in this shop.".into()))?;
+        .ok_or_else(|| BuyerError::tr("checkout.no_card"))?;
     let attempt = 1 + d
         .payments
         .iter()
@@ -304,7 +317,7 @@ async fn new_payment(
         .map_err(s360_error)?;
     let transaction_id = started
         .transaction_id
-        .ok_or_else(|| BuyerError("The payment could not be started.".into()))?;
+        .ok_or_else(|| BuyerError::tr("checkout.not_started"))?;
     // durable before the buyer sees the card form: a paid order must be found after a restart
     if let Err(e) = register_payment(tenant, order_id, &transaction_id).await {
         report(
@@ -799,18 +812,6 @@ pub fn retry_message(retry: Retry, held_until: Option<&str>, locale: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn guest_details_are_validated() {
-        assert!(Guest::parse("Ada", "Lovelace", "ada@example.com").is_ok());
-        assert!(Guest::parse("", "Lovelace", "ada@example.com").is_err());
-        assert!(Guest::parse("Ada", "Lovelace", "ada@example").is_err());
-        assert!(Guest::parse("Ada", "Lovelace", "ada example@x.com").is_err());
-        assert_eq!(
-            Guest::parse(" Ada ", "L", "ADA@Example.com").unwrap().email,
-            "ada@example.com"
-        );
-    }
 
     #[test]
     fn memory_registry_keeps_entries_per_institution() {

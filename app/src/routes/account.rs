@@ -36,12 +36,7 @@ pub async fn update_profile(profile: ProfileForm) -> Result<Vec<(String, String)
             t!("account.logged_out", locale = lang.code()).to_string(),
         ));
     };
-    let plain_form = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|a| a.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
-    });
+    let plain_form = crate::ssr::is_plain_form_post();
     let refused = |bad: crate::account::Invalid| {
         if plain_form {
             Err(ServerFnError::new(bad.encode()))
@@ -97,7 +92,7 @@ pub fn field_errors(error: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// Sends a visitor who is not logged in to the login, and back here after it.
-fn to_login(path: &'static str) -> impl IntoView {
+pub(crate) fn to_login(path: &'static str) -> impl IntoView {
     let lang = use_lang().code();
     let href = format!("/login?return={path}");
     #[cfg(feature = "ssr")]
@@ -136,9 +131,9 @@ pub fn AccountPage() -> impl IntoView {
 
 /// One labelled input with its error, announced and linked to the field.
 #[component]
-fn Field(
-    id: &'static str,
-    name: &'static str,
+pub(crate) fn Field(
+    #[prop(into)] id: String,
+    #[prop(into)] name: String,
     label: String,
     value: String,
     #[prop(optional)] kind: Option<&'static str>,
@@ -163,7 +158,7 @@ fn Field(
         }
     };
     view! {
-        <label for=id>{label}</label>
+        <label for=id.clone()>{label}</label>
         {hint.map(|h| view! { <span class="hint" id=hint_id.clone()>{h}</span> })}
         <input
             id=id
@@ -185,7 +180,7 @@ const COUNTRIES: [&str; 14] = [
 
 /// An address: street, second line, postcode, town, country.
 #[component]
-fn AddressFieldset(
+pub(crate) fn AddressFieldset(
     prefix: &'static str,
     legend: String,
     value: AddressFields,
@@ -235,6 +230,16 @@ fn AddressFieldset(
                 "profile[shipment][zip_code]",
                 "profile[shipment][town]",
                 "profile[shipment][country_code]",
+            ],
+        ),
+        "checkout" => (
+            ["co-line1", "co-line2", "co-zip", "co-town", "co-country"],
+            [
+                "address[line1]",
+                "address[line2]",
+                "address[zip_code]",
+                "address[town]",
+                "address[country_code]",
             ],
         ),
         _ => (
@@ -346,6 +351,7 @@ fn Account(account: AccountView, save: ServerAction<UpdateProfile>, saved: bool)
                 {t!("account.customer_number", locale = lang, number = contact_number).to_string()}
                 " · "{provider}
             </p>
+            <p><a href="/account/orders" data-testid="my-orders">{tr("order.history_title")}</a></p>
             {saved.then(|| view! { <p class="notice" role="status" data-testid="profile-saved">{tr("account.saved")}</p> })}
             {move || {
                 let es = errors.get();
@@ -411,6 +417,9 @@ pub fn DeleteAccountPage() -> impl IntoView {
     let page = Resource::new_blocking(|| (), |_| get_account_shop());
     let lang = use_lang().code();
     let tr = move |k: &str| t!(k, locale = lang).to_string();
+    // `?failed=1`: the server could not delete the account (S-360 unreachable); nothing changed
+    let query = leptos_router::hooks::use_query_map();
+    let failed = move || query.read().get("failed").is_some();
     view! {
         <Suspense fallback=move || view! { <p class="loading">{tr("account.loading")}</p> }>
             {move || Suspend::new(async move {
@@ -419,6 +428,7 @@ pub fn DeleteAccountPage() -> impl IntoView {
                         <Title text=t!("page.title", locale = lang, page = tr("account.delete_title"), shop = shop.name.clone()).to_string()/>
                         <Layout shop=shop.clone()>
                             <h1>{tr("account.delete_title")}</h1>
+                            {failed().then(|| view! { <p class="problem" role="alert" data-testid="delete-failed">{tr("account.delete_failed")}</p> })}
                             <p>{tr("account.delete_what")}</p>
                             <ul>
                                 <li>{tr("account.delete_erased")}</li>

@@ -39,16 +39,40 @@ pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError>
         .map_err(ServerFnError::new)
 }
 
+/// Keeps fewer units of one cart line (its movement ids, comma-separated), releasing the rest.
+#[server]
+pub async fn change_quantity(movement_ids: String, units: u32) -> Result<(), ServerFnError> {
+    let ids: Vec<i64> = movement_ids
+        .split(',')
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            ServerFnError::new(t!(
+                "cart.line_gone",
+                locale = crate::ssr::request_lang().code()
+            ))
+        })?;
+    let tenant = crate::ssr::current_tenant().await?;
+    let session = crate::ssr::session().await?;
+    crate::purchase::reduce_line(&tenant, &session, ids, units)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 #[component]
 pub fn CartPage() -> impl IntoView {
     let remove = ServerAction::<RemoveFromCart>::new();
-    let cart = Resource::new_blocking(move || remove.version().get(), |_| get_cart());
+    let change = ServerAction::<ChangeQuantity>::new();
+    let cart = Resource::new_blocking(
+        move || (remove.version().get(), change.version().get()),
+        |_| get_cart(),
+    );
     let lang = use_lang().code();
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t!("cart.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match cart.await {
-                    Ok(c) => view! { <Cart cart=c remove=remove/> }.into_any(),
+                    Ok(c) => view! { <Cart cart=c remove=remove change=change/> }.into_any(),
                     Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
                 }
             })}
@@ -57,7 +81,11 @@ pub fn CartPage() -> impl IntoView {
 }
 
 #[component]
-fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
+fn Cart(
+    cart: CartView,
+    remove: ServerAction<RemoveFromCart>,
+    change: ServerAction<ChangeQuantity>,
+) -> impl IntoView {
     let CartView {
         shop,
         lines,
@@ -100,16 +128,38 @@ fn Cart(cart: CartView, remove: ServerAction<RemoveFromCart>) -> impl IntoView {
                             {lines.into_iter().map(|l| {
                                 let ids = l.movement_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
                                 let label = t!("cart.remove_label", locale = lang, product = l.product.clone(), tariff = l.tariff.clone()).to_string();
+                                let line_ids = ids.clone();
                                 view! {
                                     <tr data-testid="cart-line">
                                         <td>
                                             <strong>{l.product.clone()}</strong>
-                                            {l.when.clone().map(|w| view! { <br/><span>{w}</span> })}
+                                            {l.when.clone().map(|w| view! { <br/><span data-testid="cart-when">{w}</span> })}
                                             {l.seat_category.clone().map(|c| view! { <br/><span>{c}</span> })}
                                             <ul class="seats">{l.seats.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+                                            {(!l.details.is_empty()).then(|| view! {
+                                                <ul class="line-details">{l.details.iter().map(|d| view! { <li>{d.clone()}</li> }).collect_view()}</ul>
+                                            })}
                                         </td>
                                         <td>{l.tariff.clone()}</td>
-                                        <td>{l.quantity}" × "{l.unit_price.clone()}</td>
+                                        <td>
+                                            {l.quantity}" × "{l.unit_price.clone()}
+                                            {(l.quantity > 1).then(move || {
+                                                let select_id = format!("units-{}", l.movement_ids.first().copied().unwrap_or_default());
+                                                let change_label = t!("cart.change_label", locale = lang, product = l.product.clone(), tariff = l.tariff.clone()).to_string();
+                                                view! {
+                                                    <ActionForm action=change attr:class="change-quantity">
+                                                        <input type="hidden" name="movement_ids" value=line_ids/>
+                                                        <label for=select_id.clone() class="visually-hidden">{change_label.clone()}</label>
+                                                        <select id=select_id name="units" data-testid="line-units">
+                                                            {(1..=l.quantity).rev().map(|n| view! {
+                                                                <option value=n.to_string() selected=n == l.quantity>{n}</option>
+                                                            }).collect_view()}
+                                                        </select>
+                                                        <button type="submit" class="secondary" data-testid="change-quantity">{tr("cart.update")}</button>
+                                                    </ActionForm>
+                                                }
+                                            })}
+                                        </td>
                                         <td>{l.total.clone()}</td>
                                         <td>
                                             <ActionForm action=remove>

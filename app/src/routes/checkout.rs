@@ -6,33 +6,70 @@ use rust_i18n::t;
 
 use crate::i18n::use_lang;
 
-use crate::model::{CartView, ShopInfo};
-use crate::routes::cart::get_cart;
+use crate::model::{AddressFields, CheckoutView, HolderInput, ShopInfo};
+use crate::routes::account::{field_errors, AddressFieldset, Field};
 use crate::routes::layout::{Layout, Problem};
 
-/// Starts the payment: as the logged-in buyer, or as a guest whose details are validated
-/// here and who becomes an S-360 contact.
+/// The checkout page's data: the cart, the delivery modes S-360 offers for this order, and the
+/// tickets that need a holder's name.
+#[server]
+pub async fn get_checkout() -> Result<CheckoutView, ServerFnError> {
+    let tenant = crate::ssr::current_tenant().await?;
+    let session = crate::ssr::session().await?;
+    let lang = crate::ssr::request_lang();
+    crate::purchase::checkout_view(&tenant, &session, lang.code())
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Starts the payment: as the logged-in buyer, or as a guest whose details are checked here and
+/// who becomes an S-360 contact; the delivery and the holders' names are checked too, then
+/// written to the order. Every field in error is reported at once, in the buyer's language: as
+/// data for the page's script (not a failed request), or, for a plain form post without
+/// JavaScript, as the error Leptos carries back in the URL.
 #[server]
 pub async fn start_payment(
     first_name: String,
     last_name: String,
     email: String,
-) -> Result<(), ServerFnError> {
+    shipment_mode: Option<i64>,
+    address: Option<AddressFields>,
+    holders: Option<Vec<HolderInput>>,
+) -> Result<Vec<(String, String)>, ServerFnError> {
+    use crate::purchase::{Buyer, CheckoutError, CheckoutForm};
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
-    let buyer = match crate::purchase::session_user(&tenant, &session).await {
-        Some(user) => crate::purchase::Buyer::Contact(user.contact_number),
-        None => crate::purchase::Buyer::Guest(
-            crate::purchase::Guest::parse(&first_name, &last_name, &email)
-                .map_err(ServerFnError::new)?,
-        ),
+    let lang = crate::ssr::request_lang();
+    let user = crate::purchase::session_user(&tenant, &session).await;
+    let form = CheckoutForm {
+        first_name,
+        last_name,
+        email,
+        shipment_mode,
+        address,
+        holders,
+    };
+    let checked =
+        crate::purchase::check_checkout(&tenant, &session, &form, user.is_none(), lang).await;
+    let (guest, delivery) = match checked {
+        Ok(checked) => checked,
+        Err(CheckoutError::Invalid(bad)) if crate::ssr::is_plain_form_post() => {
+            return Err(ServerFnError::new(bad.encode()))
+        }
+        Err(CheckoutError::Invalid(bad)) => return Ok(bad.0),
+        Err(CheckoutError::Buyer(b)) => return Err(ServerFnError::new(b)),
+    };
+    let buyer = match (user, guest) {
+        (Some(u), _) => Buyer::Contact(u.contact_number),
+        (None, Some(g)) => Buyer::Guest(g),
+        (None, None) => return Err(ServerFnError::new("no buyer")),
     };
     let origin = crate::ssr::request_origin().await?;
-    crate::purchase::start_payment(&tenant, &session, buyer, &origin)
+    crate::purchase::start_payment(&tenant, &session, buyer, delivery, &origin)
         .await
         .map_err(ServerFnError::new)?;
     leptos_axum::redirect("/pay");
-    Ok(())
+    Ok(vec![])
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -123,12 +160,13 @@ pub async fn get_payment() -> Result<PaymentPage, ServerFnError> {
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
-    let cart = Resource::new_blocking(|| (), |_| get_cart());
+    let checkout = Resource::new_blocking(|| (), |_| get_checkout());
+    let lang = use_lang().code();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!("checkout.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
-                match cart.await {
-                    Ok(c) => view! { <Checkout cart=c/> }.into_any(),
+                match checkout.await {
+                    Ok(c) => view! { <Checkout checkout=c/> }.into_any(),
                     Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
                 }
             })}
@@ -137,60 +175,152 @@ pub fn CheckoutPage() -> impl IntoView {
 }
 
 #[component]
-fn Checkout(cart: CartView) -> impl IntoView {
+fn Checkout(checkout: CheckoutView) -> impl IntoView {
+    let CheckoutView {
+        cart,
+        modes,
+        address,
+        holders,
+    } = checkout;
+    let lang = use_lang().code();
+    let tr = move |k: &str| t!(k, locale = lang).to_string();
     let user = Resource::new_blocking(|| (), |_| crate::routes::layout::get_user());
     let start = ServerAction::<StartPayment>::new();
-    let error = move || {
-        start.value().get().and_then(|r| r.err()).map(|e| {
-            let msg = e
-                .to_string()
-                .trim_start_matches("error running server function: ")
-                .to_string();
-            view! { <Problem message=msg/> }
+    let message = Signal::derive(move || {
+        start
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let errors: Signal<Vec<(String, String)>> = Signal::derive(move || match start.value().get() {
+        Some(Ok(refused)) => refused,
+        Some(Err(e)) => field_errors(&e.to_string()).unwrap_or_default(),
+        None => vec![],
+    });
+    let other_error = move || {
+        message
+            .get()
+            .filter(|m| field_errors(m).is_none())
+            .map(|m| {
+                m.trim_start_matches("error running server function: ")
+                    .to_string()
+            })
+    };
+    let err = move |f: String| {
+        Signal::derive(move || {
+            errors.with(|es| es.iter().find(|(k, _)| *k == f).map(|(_, m)| m.clone()))
         })
     };
     let empty = cart.lines.is_empty();
+    let first_mode = modes.first().map(|m| m.id);
     view! {
-        <Title text=format!("Checkout – {}", cart.shop.name)/>
+        <Title text=t!("page.title", locale = lang, page = tr("checkout.title"), shop = cart.shop.name.clone()).to_string()/>
         <Layout shop=cart.shop.clone()>
-            <h1>"Checkout"</h1>
+            <h1>{tr("checkout.title")}</h1>
             {if empty {
-                view! { <p>"Your cart is empty. " <a href="/">"See the programme"</a></p> }.into_any()
+                view! { <p>{tr("checkout.empty")}" " <a href="/">{tr("checkout.see_programme")}</a></p> }.into_any()
             } else {
                 view! {
-                    <p>"Total to pay: " <strong data-testid="checkout-total">{cart.total.clone()}</strong></p>
-                    {error}
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            match user.await.ok().flatten() {
-                                Some(u) => view! {
-                                    <p data-testid="paying-as">"Paying as " <strong>{u.name}</strong></p>
-                                    <ActionForm action=start>
+                    <p>{tr("checkout.total")}" " <strong data-testid="checkout-total">{cart.total.clone()}</strong></p>
+                    {move || {
+                        let es = errors.get();
+                        (!es.is_empty()).then(|| view! {
+                            <div class="problem" role="alert" data-testid="checkout-errors">
+                                <p>{tr("checkout.fix")}</p>
+                                <ul>{es.into_iter().map(|(_, m)| view! { <li>{m}</li> }).collect_view()}</ul>
+                            </div>
+                        })
+                    }}
+                    {move || other_error().map(|m| view! { <Problem message=m/> })}
+                    <ActionForm action=start attr:class="guest-form checkout-form" attr:novalidate=true>
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                match user.await.ok().flatten() {
+                                    Some(u) => view! {
+                                        <p data-testid="paying-as">{tr("checkout.paying_as")}" " <strong>{u.name}</strong></p>
                                         <input type="hidden" name="first_name" value=""/>
                                         <input type="hidden" name="last_name" value=""/>
                                         <input type="hidden" name="email" value=""/>
-                                        <PayButton start=start/>
-                                    </ActionForm>
-                                }.into_any(),
-                                None => view! {
-                                    <h2>"Your details"</h2>
-                                    <p>
-                                        "Your tickets and receipt are sent to this address. Have an account? "
-                                        <a href="/login?return=/checkout" rel="external">"Log in"</a>
-                                    </p>
-                                    <ActionForm action=start attr:class="guest-form">
-                                        <label for="first_name">"First name"</label>
-                                        <input id="first_name" name="first_name" autocomplete="given-name" required maxlength="50"/>
-                                        <label for="last_name">"Last name"</label>
-                                        <input id="last_name" name="last_name" autocomplete="family-name" required maxlength="50"/>
-                                        <label for="email">"E-mail"</label>
-                                        <input id="email" name="email" type="email" autocomplete="email" required/>
-                                        <PayButton start=start/>
-                                    </ActionForm>
-                                }.into_any(),
+                                    }.into_any(),
+                                    None => view! {
+                                        <fieldset>
+                                            <legend>{tr("checkout.details")}</legend>
+                                            <p>
+                                                {tr("checkout.details_note")}" "
+                                                <a href="/login?return=/checkout" rel="external">{tr("checkout.log_in")}</a>
+                                            </p>
+                                            <Field id="first_name" name="first_name" label=tr("account.first_name") value=String::new() autocomplete="given-name" required=true error=err("first_name".into())/>
+                                            <Field id="last_name" name="last_name" label=tr("account.last_name") value=String::new() autocomplete="family-name" required=true error=err("last_name".into())/>
+                                            <Field id="email" name="email" kind="email" label=tr("account.email") value=String::new() autocomplete="email" required=true error=err("email".into())/>
+                                        </fieldset>
+                                    }.into_any(),
+                                }
+                            })}
+                        </Suspense>
+                        {(!modes.is_empty()).then(|| {
+                            let mode_error = err("shipment_mode".into());
+                            let any_address = modes.iter().any(|m| m.address_required);
+                            view! {
+                                <fieldset class="delivery" data-testid="delivery"
+                                    aria-describedby=move || mode_error.get().map(|_| "mode-error")>
+                                    <legend>{tr("checkout.delivery")}</legend>
+                                    {move || mode_error.get().map(|e| view! { <p class="field-error problem" id="mode-error">{e}</p> })}
+                                    {modes.clone().into_iter().map(|m| {
+                                        let id = format!("mode-{}", m.id);
+                                        let hint_id = format!("mode-{}-hint", m.id);
+                                        let checked = Some(m.id) == first_mode;
+                                        let mut hint = m.description.clone();
+                                        if m.address_required {
+                                            hint = format!("{hint} ({})", tr("checkout.needs_address"));
+                                        }
+                                        view! {
+                                            <div class="mode">
+                                                <input type="radio" name="shipment_mode" id=id.clone() value=m.id.to_string()
+                                                    checked=checked aria-describedby=hint_id.clone()/>
+                                                <label for=id>
+                                                    <strong>{m.name}</strong>", "<span class="fee">{m.fee}</span>
+                                                </label>
+                                                <p class="hint" id=hint_id>{hint}</p>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </fieldset>
+                                {any_address.then(|| view! {
+                                    <AddressFieldset prefix="checkout" legend=tr("checkout.address") value=address.clone() errors=errors/>
+                                })}
                             }
                         })}
-                    </Suspense>
+                        {(!holders.is_empty()).then(|| view! {
+                            <fieldset class="holders" data-testid="holders">
+                                <legend>{tr("checkout.holders")}</legend>
+                                <p>{tr("checkout.holders_note")}</p>
+                                {holders.into_iter().enumerate().map(|(i, h)| view! {
+                                    <fieldset class="holder">
+                                        <legend>{h.label.clone()}</legend>
+                                        <input type="hidden" name=format!("holders[{i}][movement_id]") value=h.movement_id.to_string()/>
+                                        <Field
+                                            id=format!("holder-{i}-first")
+                                            name=format!("holders[{i}][first_name]")
+                                            label=tr("account.first_name")
+                                            value=h.first_name.clone()
+                                            required=true
+                                            error=err(format!("holders.{i}.first_name"))
+                                        />
+                                        <Field
+                                            id=format!("holder-{i}-last")
+                                            name=format!("holders[{i}][last_name]")
+                                            label=tr("account.last_name")
+                                            value=h.last_name.clone()
+                                            required=true
+                                            error=err(format!("holders.{i}.last_name"))
+                                        />
+                                    </fieldset>
+                                }).collect_view()}
+                            </fieldset>
+                        })}
+                        <PayButton start=start/>
+                    </ActionForm>
                 }.into_any()
             }}
         </Layout>
@@ -223,7 +353,7 @@ fn PayButton(start: ServerAction<StartPayment>) -> impl IntoView {
             {move || if pending() {
                 t!("payment.starting", locale = lang).into_owned()
             } else {
-                "Continue to payment".to_string()
+                t!("checkout.continue", locale = lang).into_owned()
             }}
         </button>
     }

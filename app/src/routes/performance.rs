@@ -1,9 +1,10 @@
-//! A performance: seat categories with their prices per tariff, and "best available" for a
-//! quantity, added to the cart on the server (the order call is the final authority).
+//! A performance: seat categories with their prices per tariff, "best available" for a
+//! quantity, and for seated venues the seat map; added to the cart on the server (the order
+//! call is the final authority).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_meta::{Link, Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use rust_i18n::t;
 
@@ -11,20 +12,30 @@ use crate::i18n::use_lang;
 use crate::model::{PerformanceView, SeatCategoryRow};
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
+use crate::routes::seatmap::SeatMap;
 
+/// The performance; with `map`, its seat map (in a large venue, the seats of `block`).
 #[server]
 pub async fn get_performance(
     product_id: i64,
     performance_id: i64,
+    map: bool,
+    block: Option<String>,
 ) -> Result<Option<PerformanceView>, ServerFnError> {
+    use crate::purchase::MapPart;
     let tenant = crate::ssr::current_tenant().await?;
     let lang = crate::ssr::request_lang();
-    crate::purchase::performance_view(&tenant, product_id, performance_id, lang.code())
+    let part = match (&block, map) {
+        (Some(b), _) => MapPart::Block(b),
+        (None, true) => MapPart::Whole,
+        (None, false) => MapPart::None,
+    };
+    crate::purchase::performance_view(&tenant, product_id, performance_id, part, lang.code())
         .await
         .map_err(ServerFnError::new)
 }
 
-/// Adds best-available seats to the buyer's cart, then goes to the cart.
+/// Adds best-available seats (or standing places) to the buyer's cart, then goes to the cart.
 #[server]
 pub async fn add_to_cart(
     performance_id: i64,
@@ -38,9 +49,11 @@ pub async fn add_to_cart(
         &tenant,
         &session,
         performance_id,
-        seat_category_id,
         tariff_id,
-        quantity,
+        crate::purchase::SeatChoice::BestAvailable {
+            seat_category_id,
+            quantity,
+        },
     )
     .await
     .map_err(ServerFnError::new)?;
@@ -48,31 +61,79 @@ pub async fn add_to_cart(
     Ok(())
 }
 
+/// Adds the seats chosen on the seat map, all in one tariff, then goes to the cart.
+#[server]
+pub async fn add_seats(
+    performance_id: i64,
+    tariff_id: i64,
+    seat_ids: Option<Vec<i64>>,
+) -> Result<(), ServerFnError> {
+    let tenant = crate::ssr::current_tenant().await?;
+    let session = crate::ssr::session().await?;
+    crate::purchase::add_to_cart(
+        &tenant,
+        &session,
+        performance_id,
+        tariff_id,
+        crate::purchase::SeatChoice::Seats(seat_ids.unwrap_or_default()),
+    )
+    .await
+    .map_err(ServerFnError::new)?;
+    leptos_axum::redirect("/cart");
+    Ok(())
+}
+
+/// The message of a refused server function, without the framework's prefix.
+pub(crate) fn refusal(e: &ServerFnError) -> String {
+    e.to_string()
+        .trim_start_matches("error running server function: ")
+        .to_string()
+}
+
 #[component]
 pub fn PerformancePage() -> impl IntoView {
     let params = use_params_map();
-    let ids = move || {
+    let query = use_query_map();
+    let add = ServerAction::<AddToCart>::new();
+    let add_seats = ServerAction::<AddSeats>::new();
+    // after seats were refused, the map is read again: the taken seats show as taken
+    let refused = move || {
+        add_seats
+            .value()
+            .with(|v| matches!(v, Some(Err(_))))
+            .then(|| add_seats.version().get())
+    };
+    let key = move || {
         let p = params.read();
         let get = |k: &str| p.get(k).and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
-        (get("id"), get("perf"))
+        let q = query.read();
+        let map = q.get("map").is_some_and(|m| m == "1");
+        (get("id"), get("perf"), map, q.get("block"), refused())
     };
-    let perf = Resource::new_blocking(ids, |(id, perf)| get_performance(id, perf));
+    let perf = Resource::new_blocking(key, |(id, perf, map, block, _)| {
+        get_performance(id, perf, map, block)
+    });
     let lang = use_lang().code();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{t!("page.loading", locale = lang).to_string()}</p> }>
+        // the page stays while the map is opened or read again after a refusal
+        <Transition fallback=move || view! { <p class="loading">{t!("page.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match perf.await {
-                    Ok(Some(p)) => view! { <Performance perf=p/> }.into_any(),
+                    Ok(Some(p)) => view! { <Performance perf=p add=add add_seats=add_seats/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn Performance(perf: PerformanceView) -> impl IntoView {
+fn Performance(
+    perf: PerformanceView,
+    add: ServerAction<AddToCart>,
+    add_seats: ServerAction<AddSeats>,
+) -> impl IntoView {
     let PerformanceView {
         shop,
         product_id,
@@ -81,32 +142,56 @@ fn Performance(perf: PerformanceView) -> impl IntoView {
         when,
         categories,
         max_quantity,
+        seated,
+        seat_map,
+        canonical,
+        json_ld,
     } = perf;
-    let add = ServerAction::<AddToCart>::new();
     let lang = use_lang().code();
     let error = move || {
-        add.value().get().and_then(|r| r.err()).map(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .trim_start_matches("error running server function: ")
-                .to_string();
-            view! { <Problem message=msg/> }
-        })
+        add.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| view! { <Problem message=refusal(&e)/> })
     };
+    let title = format!("{product_name}, {when}");
     view! {
-        <Title text=t!("page.title", locale = lang, page = format!("{product_name}, {when}"), shop = shop.name.clone()).to_string()/>
+        <Title text=t!("page.title", locale = lang, page = title.clone(), shop = shop.name.clone()).to_string()/>
+        <Meta name="description" content=title/>
+        <Link rel="canonical" href=canonical/>
+        <script type="application/ld+json" inner_html=json_ld></script>
         <Layout shop=shop>
             <p><a href=format!("/event/{product_id}")>{t!("perf.back", locale = lang).to_string()}</a></p>
             <h1>{product_name}</h1>
             <p class="when">{when}</p>
             {error}
+            {(seated && seat_map.is_none()).then(|| view! {
+                <p class="open-map">
+                    {t!("seatmap.intro", locale = lang).to_string()}" "
+                    <a class="button secondary" href=format!("/event/{product_id}/{performance_id}?map=1#seatmap") data-testid="open-seat-map">
+                        {t!("seatmap.open", locale = lang).to_string()}
+                    </a>
+                </p>
+            })}
             <h2>{t!("perf.categories", locale = lang).to_string()}</h2>
             <div class="categories">
                 {categories
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .map(|c| view! { <Category cat=c performance_id=performance_id max=max_quantity add=add/> })
                     .collect_view()}
             </div>
+            {seat_map.map(|m| view! {
+                <SeatMap
+                    map=m
+                    product_id=product_id
+                    performance_id=performance_id
+                    max=max_quantity
+                    categories=categories.clone()
+                    add_seats=add_seats
+                    add=add
+                />
+            })}
         </Layout>
     }
 }

@@ -100,6 +100,12 @@ impl AvailabilityCache {
             .map_err(|e: Arc<Error>| (*e).clone())
     }
 
+    /// Forgets the cached seat map of `performance` (this shop just changed who holds its
+    /// seats): the next [`AvailabilityCache::seat_map`] asks S-360 again.
+    pub async fn forget_seat_map(&self, performance: PerformanceId) {
+        self.seat_maps.invalidate(&performance).await;
+    }
+
     /// Fetches `products` in as few calls as possible (one per family) and stores them.
     pub async fn load(&self, products: &[&Product]) -> Result<(), Error> {
         for (id, items) in self.fetch(products).await? {

@@ -342,6 +342,12 @@ pub struct SearchContactsRequest {
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_number: Option<String>,
+    /// OUR DESIGN: contacts holding this criterion with `criterion_value` among its values
+    /// (how a third-party login's SSO id finds its contact, whatever its e-mail now is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion_value: Option<String>,
     #[serde(default)]
     pub min_index: u32,
     /// Defaults to 50, at most 500.
