@@ -212,6 +212,12 @@ pub struct EventView {
     /// schema.org `Event` items of the performances on sale, as JSON-LD (rendered on the
     /// server for search engines).
     pub json_ld: String,
+    /// "Main hall, Cube Theatre, Annemasse": where it takes place.
+    #[serde(default)]
+    pub venue: Option<String>,
+    /// The catalog's picture of the event, when it has one.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ test('guest buys tickets end to end', async ({ page }) => {
   await hydrated(page);
   await page.getByRole('link', { name: 'The Nutcracker' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'The Nutcracker' })).toBeVisible();
+  await expect(page.getByTestId('venue')).toContainText('Annemasse');
   await expectAccessible(page);
   await page.getByRole('link', { name: /Choose seats for/ }).first().click();
   await expect(page.getByRole('heading', { name: 'Seat categories' })).toBeVisible();

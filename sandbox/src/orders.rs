@@ -193,11 +193,32 @@ pub struct Outbound {
     pending_payment_delay: RwLock<Duration>,
 }
 
+/// Names under `.localhost` are the loopback (RFC 6761), as browsers already treat them, so a
+/// shop reached as `http://mosa.localhost:3000` gets its payment notifications; other names go
+/// to the system resolver.
+struct LoopbackLocalhost;
+
+impl reqwest::dns::Resolve for LoopbackLocalhost {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                if host == "localhost" || host.ends_with(".localhost") {
+                    vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))]
+                } else {
+                    tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
+                };
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 impl Default for Outbound {
     fn default() -> Self {
         Outbound {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
+                .dns_resolver(std::sync::Arc::new(LoopbackLocalhost))
                 .build()
                 .unwrap_or_default(),
             webhook_url: RwLock::new(None),

@@ -1127,3 +1127,38 @@ async fn webhook_is_retried_until_the_receiver_accepts() {
         .await
         .is_err());
 }
+
+/// Outbound calls reach a shop named under `.localhost` (RFC 6761: the loopback), as a browser
+/// would: `http://mosa.localhost:3000` gets its notifications and webhooks in development.
+#[tokio::test]
+async fn a_webhook_under_localhost_reaches_the_loopback() {
+    let (sb, base) = start().await;
+    let (hook, mut rx) = receiver().await;
+    let port = hook.rsplit(':').next().unwrap().to_string();
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+        .put(format!("{base}/__admin/webhook"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"url": format!("http://shop.cube.localhost:{port}/webhook")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (cat, pos) = setup(&sb, "CUBE");
+    let c = client(&base, "CUBE_WEB");
+    let adult = tariff(&cat, "ADULT");
+    let traviata = product(&cat, "TRAVIATA");
+    let perf = traviata.event.as_ref().unwrap().performances[0].id;
+    let cat1 = seat_cat(traviata, 0, "CAT1");
+    let order = c
+        .create_or_update_order(&single(&pos, perf, cat1, adult, 1, None))
+        .await
+        .unwrap();
+    c.close_order(&close_req(order.order_id)).await.unwrap();
+    let w = next_of(&mut rx, "webhook", Duration::from_secs(5))
+        .await
+        .expect("the webhook reached shop.cube.localhost");
+    assert_eq!(w["orderDetailsData"]["orderId"], order.order_id.0);
+}

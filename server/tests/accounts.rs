@@ -4,20 +4,7 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use support::{location, log_in, Browser, Shop};
-
-fn cube(shop: &Shop) -> Arc<app::ssr::Tenant> {
-    shop.running
-        .state
-        .shop
-        .tenants
-        .iter()
-        .find(|t| t.code == "CUBE")
-        .cloned()
-        .unwrap()
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -91,7 +78,7 @@ async fn a_deletion_s360_cannot_do_is_told_on_the_shops_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
     let shop = Shop::start(&[]).await;
-    let t = cube(&shop);
+    let t = shop.tenant("CUBE");
     let c = t.catalog.client();
     let sso = "https://id.example|user-1";
     let (first, _) = app::account::link_contact(c, sso, "noor@example.org", "Noor", "Haddad", None)

@@ -4,27 +4,14 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use leptos::server_fn::ServerFn;
 use s360::model::order::{ComposedProductOperation, CreateOrUpdateOrderRequest, OrderId};
 use support::{location, Browser, Shop};
 
-fn cube(shop: &Shop) -> Arc<app::ssr::Tenant> {
-    shop.running
-        .state
-        .shop
-        .tenants
-        .iter()
-        .find(|t| t.code == "CUBE")
-        .cloned()
-        .unwrap()
-}
-
 /// A priced CUBE performance, the last one (far enough away for tickets sent by post):
 /// (performance, seat category, tariff).
 fn offer(shop: &Shop) -> (i64, i64, i64) {
-    let snap = cube(shop).catalog.snapshot().unwrap();
+    let snap = shop.tenant("CUBE").catalog.snapshot().unwrap();
     let last = snap
         .catalog
         .products()
@@ -95,6 +82,18 @@ fn guest(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
     form
 }
 
+/// A guest's form for delivery by post (mode `mode`) to an address in Geneva.
+fn by_post(mode: i64) -> Vec<(&'static str, String)> {
+    let mode = mode.to_string();
+    guest(&[
+        ("shipment_mode", &mode),
+        ("address[line1]", "Rue du Rhône 1"),
+        ("address[zip_code]", "1204"),
+        ("address[town]", "Genève"),
+        ("address[country_code]", "CH"),
+    ])
+}
+
 /// What a refused checkout says (the server function's error, field by field).
 async fn refused(r: reqwest::Response) -> String {
     assert_ne!(location(&r), "/pay", "must not reach the payment");
@@ -163,7 +162,7 @@ async fn delivery_by_post_needs_an_address_then_costs_its_fee() {
         said.contains("shipment_mode") && said.contains("email"),
         "{said}"
     );
-    let client = cube(&shop).catalog.client().clone();
+    let client = shop.tenant("CUBE").catalog.client().clone();
     assert!(client.get_shipments(order).await.unwrap().is_empty());
 
     // with the address: the order ships by post to it, its fee in the total paid
@@ -175,13 +174,7 @@ async fn delivery_by_post_needs_an_address_then_costs_its_fee() {
     let r = call(
         &b,
         app::routes::checkout::StartPayment::PATH,
-        &guest(&[
-            ("shipment_mode", &post.id.to_string()),
-            ("address[line1]", "Rue du Rhône 1"),
-            ("address[zip_code]", "1204"),
-            ("address[town]", "Genève"),
-            ("address[country_code]", "CH"),
-        ]),
+        &by_post(post.id),
     )
     .await;
     assert_eq!(location(&r), "/pay", "{}", r.status());
@@ -213,13 +206,7 @@ async fn delivery_by_post_needs_an_address_then_costs_its_fee() {
     let r = call(
         &b,
         app::routes::checkout::StartPayment::PATH,
-        &guest(&[
-            ("shipment_mode", &post.id.to_string()),
-            ("address[line1]", "Rue du Rhône 1"),
-            ("address[zip_code]", "1204"),
-            ("address[town]", "Genève"),
-            ("address[country_code]", "CH"),
-        ]),
+        &by_post(post.id),
     )
     .await;
     assert_eq!(location(&r), "/pay");
@@ -261,7 +248,7 @@ async fn a_subscription_needs_each_holders_name() {
     let b = Browser::new(&shop.base);
     let order = cart(&shop, &b).await;
     // two subscriptions in the same cart (season tickets are nominative at CUBE)
-    let tenant = cube(&shop);
+    let tenant = shop.tenant("CUBE");
     let snap = tenant.catalog.snapshot().unwrap();
     let subs = snap
         .catalog
@@ -357,7 +344,7 @@ async fn a_cart_line_keeps_fewer_tickets_and_releases_the_others() {
     let shop = Shop::start(&[]).await;
     let b = Browser::new(&shop.base);
     let order = cart(&shop, &b).await;
-    let client = cube(&shop).catalog.client().clone();
+    let client = shop.tenant("CUBE").catalog.client().clone();
     let movements = |d: &s360::model::order::OrderDetailsData| d.movements.len();
     let details = || async {
         client

@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use leptos::server_fn::ServerFn;
 use s360::model::catalog::{Product, ProductFamilyType};
 use s360::model::order::{Granularity, OrderDetailsData, OrderId};
@@ -98,26 +96,15 @@ fn f(k: impl Into<String>, v: impl Into<String>) -> (String, String) {
     (k.into(), v.into())
 }
 
-fn tenant(shop: &Shop, code: &str) -> Arc<app::ssr::Tenant> {
-    shop.running
-        .state
-        .shop
-        .tenants
-        .iter()
-        .find(|t| t.code == code)
-        .cloned()
-        .unwrap()
-}
-
 fn product(shop: &Shop, institution: &str, code: &str) -> Product {
-    let snap = tenant(shop, institution).catalog.snapshot().unwrap();
+    let snap = shop.tenant(institution).catalog.snapshot().unwrap();
     let found = snap.catalog.products().find(|p| p.code == code).cloned();
     found.unwrap()
 }
 
 /// The tariff ids of an institution by code (`ADULT`, `REDUCED`, `CHILD`).
 fn tariff(shop: &Shop, institution: &str, code: &str) -> i64 {
-    let snap = tenant(shop, institution).catalog.snapshot().unwrap();
+    let snap = shop.tenant(institution).catalog.snapshot().unwrap();
     snap.catalog
         .seasons
         .iter()
@@ -131,7 +118,7 @@ fn tariff(shop: &Shop, institution: &str, code: &str) -> i64 {
 
 async fn order(shop: &Shop, institution: &str, site: &Site) -> OrderDetailsData {
     let id = site.cart().await.order_id.expect("a cart order");
-    tenant(shop, institution)
+    shop.tenant(institution)
         .catalog
         .client()
         .get_order_details(OrderId(id), Some(Granularity::Movements))

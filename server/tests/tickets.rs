@@ -54,20 +54,9 @@ async fn start() -> (Shop, TempDir) {
     (shop, data)
 }
 
-fn tenant(shop: &Shop) -> std::sync::Arc<app::ssr::Tenant> {
-    shop.running
-        .state
-        .shop
-        .tenants
-        .iter()
-        .find(|t| t.code == "CUBE")
-        .cloned()
-        .unwrap()
-}
-
 /// A priced CUBE performance with numbered seats: (performance, seat category, tariff, start).
 fn offer(shop: &Shop) -> (i64, i64, i64, chrono::DateTime<chrono::FixedOffset>) {
-    let snap = tenant(shop).catalog.snapshot().unwrap();
+    let snap = shop.tenant("CUBE").catalog.snapshot().unwrap();
     let found = snap
         .catalog
         .products()
@@ -157,7 +146,8 @@ async fn buy(shop: &Shop, b: &Browser) -> (OrderId, String) {
         .unwrap_or_else(|| panic!("to the order page: {order}"));
     let (id, secret) = rest.split_once("?access=").unwrap();
     let id = OrderId(id.parse().unwrap());
-    let d = tenant(shop)
+    let d = shop
+        .tenant("CUBE")
         .catalog
         .client()
         .get_order_details(id, None)
@@ -168,7 +158,7 @@ async fn buy(shop: &Shop, b: &Browser) -> (OrderId, String) {
 }
 
 async fn tickets_of(shop: &Shop, id: OrderId) -> Vec<TicketData> {
-    tenant(shop)
+    shop.tenant("CUBE")
         .catalog
         .client()
         .get_tickets(&GetTicketsRequest {

@@ -79,8 +79,34 @@ pub async fn event_view(
         });
     }
     let json_ld = script_json(&serde_json::Value::Array(ld_events));
+    // where it takes place: the halls of its performances, named as the catalog names them
+    let mut venues: Vec<String> = Vec::new();
+    for space in product
+        .event
+        .iter()
+        .flat_map(|e| e.performances.iter())
+        .filter_map(|p| p.space_id)
+    {
+        if let Some(c) = snap
+            .catalog
+            .physical_configurations
+            .iter()
+            .find(|c| c.space_id == space)
+        {
+            let v = format!(
+                "{}, {}",
+                c.space_external_name.best(locale, main),
+                c.site_external_name.best(locale, main)
+            );
+            if !venues.contains(&v) {
+                venues.push(v);
+            }
+        }
+    }
     Ok(Some(EventView {
         canonical: format!("{}/event/{product_id}", shop.origin),
+        venue: (!venues.is_empty()).then(|| format!("{}, {}", venues.join(" · "), shop.locality)),
+        image: product.medium_image_url.clone(),
         shop,
         product_id,
         name,

@@ -19,19 +19,25 @@ pub async fn get_cart() -> Result<CartView, ServerFnError> {
         .map_err(ServerFnError::new)
 }
 
-/// Releases the seats of one cart line (comma-separated movement ids).
-#[server]
-pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError> {
-    let ids: Vec<i64> = movement_ids
+/// A cart line's movements, as its forms send them (comma-separated ids).
+#[cfg(feature = "ssr")]
+fn line_movements(movement_ids: &str) -> Result<Vec<i64>, ServerFnError> {
+    movement_ids
         .split(',')
         .map(|s| s.trim().parse::<i64>())
         .collect::<Result<_, _>>()
         .map_err(|_| {
             ServerFnError::new(t!(
-                "error.cart_empty",
+                "cart.line_gone",
                 locale = crate::ssr::request_lang().code()
             ))
-        })?;
+        })
+}
+
+/// Releases the seats of one cart line (comma-separated movement ids).
+#[server]
+pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError> {
+    let ids = line_movements(&movement_ids)?;
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
     crate::purchase::remove_from_cart(&tenant, &session, ids)
@@ -42,16 +48,7 @@ pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError>
 /// Keeps fewer units of one cart line (its movement ids, comma-separated), releasing the rest.
 #[server]
 pub async fn change_quantity(movement_ids: String, units: u32) -> Result<(), ServerFnError> {
-    let ids: Vec<i64> = movement_ids
-        .split(',')
-        .map(|s| s.trim().parse::<i64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            ServerFnError::new(t!(
-                "cart.line_gone",
-                locale = crate::ssr::request_lang().code()
-            ))
-        })?;
+    let ids = line_movements(&movement_ids)?;
     let tenant = crate::ssr::current_tenant().await?;
     let session = crate::ssr::session().await?;
     crate::purchase::reduce_line(&tenant, &session, ids, units)

@@ -55,6 +55,8 @@ fn Event(event: EventView) -> impl IntoView {
         performances,
         canonical,
         json_ld,
+        venue,
+        image,
     } = event;
     let lang = use_lang().code();
     view! {
@@ -63,8 +65,12 @@ fn Event(event: EventView) -> impl IntoView {
         <Link rel="canonical" href=canonical/>
         <script type="application/ld+json" inner_html=json_ld></script>
         <Layout shop=shop>
-            <h1>{name}</h1>
+            <h1>{name.clone()}</h1>
+            {image.map(|src| view! { <img class="event-image" src=src alt=name.clone()/> })}
             <p class="description">{description}</p>
+            {venue.map(|v| view! {
+                <p class="venue" data-testid="venue"><strong>{t!("event.venue", locale = lang).to_string()}</strong>" "{v}</p>
+            })}
             <h2>{t!("event.dates", locale = lang).to_string()}</h2>
             <ul class="performances">
                 {performances

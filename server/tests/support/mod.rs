@@ -45,6 +45,18 @@ impl Shop {
     pub fn sandbox(&self) -> &sandbox::Sandbox {
         self.running.state.sandbox.as_ref().unwrap()
     }
+
+    /// The shop's tenant of an institution (`CUBE`, `MOSA`, `PLAY`).
+    pub fn tenant(&self, code: &str) -> std::sync::Arc<app::ssr::Tenant> {
+        self.running
+            .state
+            .shop
+            .tenants
+            .iter()
+            .find(|t| t.code == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no tenant {code}"))
+    }
 }
 
 /// A browser of one site: keeps the `shop_session` cookie, follows no redirect.
