@@ -287,6 +287,9 @@ pub struct CartView {
     /// The previous cart expired and was released.
     pub expired: bool,
     pub paying: bool,
+    /// The expired cart can be asked for again (the same tickets, where still free).
+    #[serde(default)]
+    pub can_reopen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

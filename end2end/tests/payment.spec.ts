@@ -237,8 +237,15 @@ test('a cart that expires before paying gets a friendly page and can start again
   } finally {
     expect((await setHold(CUBE_HOLD_SECS)).status()).toBe(204);
   }
-  // starting again works: a new cart is held and can be paid
-  await addToCart(page, 'Hamlet', 'Stalls, rear', 1);
+  // the same tickets again, where still free: the same seat held anew, then paid
+  await page.goto('/cart');
+  await hydrated(page);
+  await page.getByTestId('reopen-cart').click();
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  await expect(page.getByTestId('cart-line')).toContainText('Stalls, rear');
+  await expect(page.getByTestId('hold-timer')).toBeVisible();
+  await expect(page.getByTestId('cart-expired')).toHaveCount(0);
+  await expectAccessible(page);
   await fillCheckout(page);
   await page.getByTestId('to-payment').click();
   await expect(page).toHaveURL(/\/pay$/);

@@ -402,3 +402,53 @@ async fn a_cart_line_keeps_fewer_tickets_and_releases_the_others() {
     let body = r.text().await.unwrap();
     assert!(body.contains("no longer in your cart"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_cart_is_held_again_with_the_same_seats() {
+    let shop = Shop::start(&[]).await;
+    assert!(shop.sandbox().set_order_abandon_delay("CUBE", 2));
+    let b = Browser::new(&shop.base);
+    let order = cart(&shop, &b).await;
+    let client = shop.tenant("CUBE").catalog.client().clone();
+    let seats = |d: &s360::model::order::OrderDetailsData| {
+        let mut s: Vec<_> = d.movements.iter().filter_map(|m| m.seat_id).collect();
+        s.sort_by_key(|x| x.0);
+        s
+    };
+    let held = seats(
+        &client
+            .get_order_details(order, Some(s360::model::order::Granularity::Movements))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(held.len(), 2);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let view: app::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        view.expired && view.can_reopen && view.lines.is_empty(),
+        "{view:?}"
+    );
+    assert!(shop.sandbox().set_order_abandon_delay("CUBE", 1200));
+    let r = call(&b, app::routes::cart::ReopenCart::PATH, &[]).await;
+    assert_eq!(location(&r), "/cart", "{}", r.status());
+    let view: app::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view.order_id, Some(order.0), "the same order");
+    assert!(!view.expired && view.lines.len() == 1, "{view:?}");
+    let d = client
+        .get_order_details(order, Some(s360::model::order::Granularity::Movements))
+        .await
+        .unwrap();
+    assert_eq!(seats(&d), held, "the same seats");
+    // asking again: nothing left to reopen, said in words
+    let r = call(&b, app::routes::cart::ReopenCart::PATH, &[]).await;
+    let body = r.text().await.unwrap();
+    assert!(body.contains("no longer free"), "{body}");
+}

@@ -11,6 +11,46 @@ pub(crate) fn cart_key(tenant: &Tenant) -> String {
     format!("cart.{}", tenant.code)
 }
 
+/// The order of the cart that expired, so that its buyer can ask for the same tickets again.
+fn expired_order_key(tenant: &Tenant) -> String {
+    format!("cart_expired_order.{}", tenant.code)
+}
+
+/// Remembers that the cart `order_id` expired (the cart page says so and offers it again).
+pub(crate) async fn mark_expired(
+    tenant: &Tenant,
+    session: &Session,
+    order_id: OrderId,
+) -> Result<(), BuyerError> {
+    session_set(session, &expired_key(tenant), true).await?;
+    session_set(session, &expired_order_key(tenant), order_id).await
+}
+
+/// Holds the expired cart's tickets again (`reopenOrder`: the same seats and places, or nothing
+/// when one of them is gone), and makes it the buyer's cart.
+pub async fn reopen_expired(tenant: &Tenant, session: &Session) -> Result<(), BuyerError> {
+    let Some(id) = session_get::<OrderId>(session, &expired_order_key(tenant)).await else {
+        return Err(BuyerError::tr("cart.reopen_gone"));
+    };
+    let client = tenant.catalog.client();
+    let gone = || async {
+        let _ = session.remove::<OrderId>(&expired_order_key(tenant)).await;
+        Err(BuyerError::tr("cart.reopen_gone"))
+    };
+    match client.reopen_order(id).await {
+        Ok(d) if d.order_state == OrderState::Running => {
+            remember_cart(tenant, session, id).await?;
+            // the seat maps show these seats taken again
+            let held: Vec<MovementId> = d.movements.iter().map(|m| m.movement_id).collect();
+            seats_released(tenant, &d, &held).await;
+            Ok(())
+        }
+        Ok(_) | Err(S360Error::Availability(_)) | Err(S360Error::NotFound(_)) => gone().await,
+        Err(S360Error::Other(_, _)) => gone().await,
+        Err(e) => Err(s360_error(e)),
+    }
+}
+
 pub(crate) fn expired_key(tenant: &Tenant) -> String {
     format!("cart_expired.{}", tenant.code)
 }
@@ -115,10 +155,13 @@ pub async fn cart_view(
 ) -> Result<CartView, BuyerError> {
     let snap = snapshot(tenant)?;
     let shop = shop_info(tenant, &snap, locale);
-    let mut expired: bool = session_get(session, &expired_key(tenant))
+    let expired: bool = session_get(session, &expired_key(tenant))
         .await
         .unwrap_or(false);
-    let empty = |expired| CartView {
+    let can_reopen = session_get::<OrderId>(session, &expired_order_key(tenant))
+        .await
+        .is_some();
+    let empty = |expired: bool| CartView {
         shop: shop.clone(),
         order_id: None,
         lines: vec![],
@@ -127,6 +170,7 @@ pub async fn cart_view(
         expires_at_ms: None,
         expired,
         paying: false,
+        can_reopen: expired && can_reopen,
     };
     let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
         return Ok(empty(expired));
@@ -142,9 +186,19 @@ pub async fn cart_view(
         Err(e) => return Err(s360_error(e)),
     };
     if d.order_state != OrderState::Running {
-        if d.order_state == OrderState::Abandonned && d.payment_state == PaymentState::Waiting {
-            expired = true;
-            session_set(session, &expired_key(tenant), true).await?;
+        // released at the end of its hold, unpaid (S-360 marks its payment state ABANDONED)
+        if d.order_state == OrderState::Abandonned
+            && !matches!(
+                d.payment_state,
+                PaymentState::Paid | PaymentState::InProgress
+            )
+        {
+            mark_expired(tenant, session, order_id).await?;
+            let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
+            return Ok(CartView {
+                can_reopen: true,
+                ..empty(true)
+            });
         }
         let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
         return Ok(empty(expired));
@@ -170,6 +224,7 @@ pub async fn cart_view(
             d.payment_state,
             PaymentState::InProgress | PaymentState::Paid
         ),
+        can_reopen: false,
     })
 }
 
@@ -312,7 +367,7 @@ pub(crate) async fn usable_order(
         }
         Ok(d) => {
             if d.order_state == OrderState::Abandonned {
-                session_set(session, &expired_key(tenant), true).await?;
+                mark_expired(tenant, session, d.order_id).await?;
             }
             Ok(None)
         }
@@ -328,6 +383,7 @@ pub(crate) async fn remember_cart(
     order_id: OrderId,
 ) -> Result<(), BuyerError> {
     session_set(session, &cart_key(tenant), order_id).await?;
+    let _ = session.remove::<OrderId>(&expired_order_key(tenant)).await;
     session_set(session, &expired_key(tenant), false).await
 }
 

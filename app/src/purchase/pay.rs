@@ -482,7 +482,7 @@ pub async fn payment_status(
 /// page says it expired.
 async fn forget_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
     if session_get::<OrderId>(session, &cart_key(tenant)).await == Some(order_id) {
-        let _ = session_set(session, &expired_key(tenant), true).await;
+        let _ = mark_expired(tenant, session, order_id).await;
     }
     clear_cart(tenant, session, order_id).await;
 }

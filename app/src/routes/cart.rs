@@ -56,12 +56,31 @@ pub async fn change_quantity(movement_ids: String, units: u32) -> Result<(), Ser
         .map_err(ServerFnError::new)
 }
 
+/// Holds the expired cart's tickets again where they are still free, then shows the cart.
+#[server]
+pub async fn reopen_cart() -> Result<(), ServerFnError> {
+    let tenant = crate::ssr::current_tenant().await?;
+    let session = crate::ssr::session().await?;
+    crate::purchase::reopen_expired(&tenant, &session)
+        .await
+        .map_err(ServerFnError::new)?;
+    leptos_axum::redirect("/cart");
+    Ok(())
+}
+
 #[component]
 pub fn CartPage() -> impl IntoView {
     let remove = ServerAction::<RemoveFromCart>::new();
     let change = ServerAction::<ChangeQuantity>::new();
+    let reopen = ServerAction::<ReopenCart>::new();
     let cart = Resource::new_blocking(
-        move || (remove.version().get(), change.version().get()),
+        move || {
+            (
+                remove.version().get(),
+                change.version().get(),
+                reopen.version().get(),
+            )
+        },
         |_| get_cart(),
     );
     let lang = use_lang().code();
@@ -69,7 +88,7 @@ pub fn CartPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="loading">{t!("cart.loading", locale = lang).to_string()}</p> }>
             {move || Suspend::new(async move {
                 match cart.await {
-                    Ok(c) => view! { <Cart cart=c remove=remove change=change/> }.into_any(),
+                    Ok(c) => view! { <Cart cart=c remove=remove change=change reopen=reopen/> }.into_any(),
                     Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
                 }
             })}
@@ -82,6 +101,7 @@ fn Cart(
     cart: CartView,
     remove: ServerAction<RemoveFromCart>,
     change: ServerAction<ChangeQuantity>,
+    reopen: ServerAction<ReopenCart>,
 ) -> impl IntoView {
     let CartView {
         shop,
@@ -91,6 +111,7 @@ fn Cart(
         expires_at_ms,
         expired,
         paying,
+        can_reopen,
         ..
     } = cart;
     let empty = lines.is_empty();
@@ -103,6 +124,16 @@ fn Cart(
             {expired.then(|| view! {
                 <div class="notice" role="status" data-testid="cart-expired">
                     <p>{tr("cart.expired")}</p>
+                    {can_reopen.then(|| view! {
+                        <ActionForm action=reopen>
+                            <button type="submit" data-testid="reopen-cart">{tr("cart.reopen")}</button>
+                        </ActionForm>
+                    })}
+                    {move || reopen.value().get().and_then(|r| r.err()).map(|e| view! {
+                        <p class="problem" role="alert" data-testid="reopen-refused">
+                            {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                        </p>
+                    })}
                 </div>
             })}
             {if empty {
