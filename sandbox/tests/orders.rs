@@ -95,6 +95,21 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<(String, Value)>) {
     (format!("http://{addr}"), rx)
 }
 
+/// Points the sandbox's order webhook at `url` (admin API).
+async fn set_webhook(base: &str, url: &str) {
+    let r = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+        .put(format!("{base}/__admin/webhook"))
+        .bearer_auth(ADMIN)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
+
 async fn next_of(
     rx: &mut mpsc::UnboundedReceiver<(String, Value)>,
     kind: &str,
@@ -503,17 +518,7 @@ async fn an_expired_order_releases_its_stock_and_can_be_reopened() {
 async fn closing_twice_is_one_sale_and_the_webhook_fires_once() {
     let (sb, base) = start().await;
     let (hook, mut rx) = receiver().await;
-    let r = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-        .put(format!("{base}/__admin/webhook"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"url": format!("{hook}/webhook")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    set_webhook(&base, &format!("{hook}/webhook")).await;
     let (cat, pos) = setup(&sb, "CUBE");
     let c = client(&base, "CUBE_WEB");
     let adult = tariff(&cat, "ADULT");
@@ -1135,17 +1140,7 @@ async fn a_webhook_under_localhost_reaches_the_loopback() {
     let (sb, base) = start().await;
     let (hook, mut rx) = receiver().await;
     let port = hook.rsplit(':').next().unwrap().to_string();
-    let r = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-        .put(format!("{base}/__admin/webhook"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"url": format!("http://shop.cube.localhost:{port}/webhook")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    set_webhook(&base, &format!("http://shop.cube.localhost:{port}/webhook")).await;
     let (cat, pos) = setup(&sb, "CUBE");
     let c = client(&base, "CUBE_WEB");
     let adult = tariff(&cat, "ADULT");
