@@ -45,11 +45,35 @@ fn number_and_name(c: ContactDataResult) -> (String, String) {
 }
 
 /// The S-360 contact of a buyer who logged in with a third-party provider: the ACTIVE contact
-/// already linked to this SSO id (`sso_id`, kept in the contact's [`SSO_CRITERION`]); else the
-/// one whose ticket-shop login is this e-mail; else a new contact with this e-mail as login (no
-/// password: the buyer logs in through the provider). The contact found by e-mail or created
-/// is then linked to the SSO id. Returns the contact number and the contact's name as S-360
-/// has it.
+/// already linked to this SSO id (`sso_id`, kept in the contact's [`SSO_CRITERION`]); else, only
+/// when the provider says the e-mail address is verified (`email_verified: true`), the one whose
+/// ticket-shop login is this e-mail, else a new contact with this e-mail as login; the contact
+/// found by e-mail or created is then linked to the SSO id. Returns the contact number and the
+/// contact's name as S-360 has it, or `None` for a login with an unverified e-mail that no
+/// contact is linked to yet: anybody can type someone else's address at a provider that does not
+/// check it, so such an address neither opens an existing customer's account nor claims it for a
+/// new one (the caller refuses the login and says why).
+pub async fn link_login(
+    client: &Client,
+    sso_id: &str,
+    email: &str,
+    email_verified: bool,
+    given_name: &str,
+    family_name: &str,
+    locale: Option<&str>,
+) -> Result<Option<(String, String)>, S360Error> {
+    if let Some(found) = linked_by_sso(client, sso_id).await? {
+        return Ok(Some(found));
+    }
+    if !email_verified {
+        return Ok(None);
+    }
+    link_by_email(client, sso_id, email, given_name, family_name, locale)
+        .await
+        .map(Some)
+}
+
+/// [`link_login`] for an e-mail address the provider verified.
 pub async fn link_contact(
     client: &Client,
     sso_id: &str,
@@ -58,6 +82,17 @@ pub async fn link_contact(
     family_name: &str,
     locale: Option<&str>,
 ) -> Result<(String, String), S360Error> {
+    if let Some(found) = linked_by_sso(client, sso_id).await? {
+        return Ok(found);
+    }
+    link_by_email(client, sso_id, email, given_name, family_name, locale).await
+}
+
+/// The ACTIVE contact already linked to this SSO id.
+async fn linked_by_sso(
+    client: &Client,
+    sso_id: &str,
+) -> Result<Option<(String, String)>, S360Error> {
     let by_sso = client
         .search_contacts(&SearchContactsRequest {
             criterion_code: Some(SSO_CRITERION.into()),
@@ -66,9 +101,22 @@ pub async fn link_contact(
             ..Default::default()
         })
         .await?;
-    if let Some(c) = by_sso.contacts.into_iter().find(public_active) {
-        return Ok(number_and_name(c));
-    }
+    Ok(by_sso
+        .contacts
+        .into_iter()
+        .find(public_active)
+        .map(number_and_name))
+}
+
+/// The contact whose login is this (verified) e-mail, else a new one; linked to the SSO id.
+async fn link_by_email(
+    client: &Client,
+    sso_id: &str,
+    email: &str,
+    given_name: &str,
+    family_name: &str,
+    locale: Option<&str>,
+) -> Result<(String, String), S360Error> {
     let found = client
         .search_contacts(&SearchContactsRequest {
             email: Some(email.to_string()),

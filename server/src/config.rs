@@ -85,6 +85,8 @@ pub struct Settings {
     pub session_store: crate::sessions::StoreConfig,
     /// Longest life of a session, however active (`SHOP_SESSION_ABSOLUTE_HOURS`).
     pub session_absolute: Duration,
+    /// Most sessions the memory store holds (`SHOP_SESSION_MEMORY_MAX`).
+    pub session_memory_max: usize,
     /// Where the shop keeps what must survive a restart: the payments it started
     /// (`SHOP_DATA_DIR`).
     pub data_dir: PathBuf,
@@ -110,6 +112,7 @@ struct FileConfig {
     reconcile_secs: Option<u64>,
     session_store: Option<String>,
     session_absolute_hours: Option<u64>,
+    session_memory_max: Option<u64>,
     data_dir: Option<PathBuf>,
     trust_forwarded_proto: Option<bool>,
     #[serde(default)]
@@ -386,6 +389,15 @@ impl Settings {
                     .into(),
             );
         }
+        let memory_max = match env("SHOP_SESSION_MEMORY_MAX") {
+            Some(v) => num("SHOP_SESSION_MEMORY_MAX", v)?,
+            None => file
+                .session_memory_max
+                .unwrap_or(crate::sessions::DEFAULT_MEMORY_MAX as u64),
+        };
+        if memory_max == 0 {
+            return Err("SHOP_SESSION_MEMORY_MAX: must be at least 1".into());
+        }
         let data_dir = env("SHOP_DATA_DIR")
             .map(PathBuf::from)
             .or(file.data_dir)
@@ -409,6 +421,7 @@ impl Settings {
             reconcile_period: Duration::from_secs(reconcile),
             session_store,
             session_absolute: Duration::from_secs(absolute * 3600),
+            session_memory_max: memory_max as usize,
             data_dir,
             trust_forwarded_proto,
         })
@@ -629,6 +642,7 @@ mod tests {
             ("SHOP_RECONCILE_SECS", "0"),
             ("SHOP_SESSION_STORE", "postgres://x"),
             ("SHOP_SESSION_ABSOLUTE_HOURS", "0"),
+            ("SHOP_SESSION_MEMORY_MAX", "0"),
             ("SHOP_OIDC_PLAY_ISSUER", "idp.example"),
         ] {
             let e = load(&[(k, v)]).unwrap_err();

@@ -31,6 +31,10 @@ pub struct AppState {
         Arc<std::collections::HashMap<String, crate::config::OidcProviderConfig>>,
     /// Limits on S-PAY's payment notifications.
     pub notify_throttle: Arc<crate::payment::NotifyThrottle>,
+    /// The login cookie's key and the identity providers' cached metadata.
+    pub auth: Arc<crate::auth::AuthState>,
+    /// The session store (how many sessions it holds in memory).
+    pub sessions: crate::sessions::ShopStore,
 }
 
 impl AppState {
@@ -120,6 +124,9 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
     leptos_options.site_pkg_dir = "pkg".into();
     leptos_options.site_addr = settings.listen;
 
+    let store =
+        crate::sessions::ShopStore::open_with(&settings.session_store, settings.session_memory_max)
+            .await?;
     let state = AppState {
         leptos_options: leptos_options.clone(),
         shop: shop.clone(),
@@ -132,11 +139,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                 .collect(),
         ),
         notify_throttle: Arc::default(),
+        auth: Arc::new(crate::auth::AuthState::new(
+            &settings.tenants,
+            settings.session_secure_cookie,
+        )),
+        sessions: store.clone(),
     };
 
     let routes = generate_route_list(app::App);
-    let store = crate::sessions::ShopStore::open(&settings.session_store).await?;
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = SessionManagerLayer::new(store.clone())
         .with_name("shop_session")
         .with_secure(settings.session_secure_cookie)
         .with_http_only(true)
@@ -198,6 +209,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .layer(axum::middleware::from_fn_with_state(
             settings.session_absolute,
             crate::sessions::absolute_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            store,
+            crate::sessions::capacity,
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(

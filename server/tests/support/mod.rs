@@ -59,11 +59,13 @@ impl Shop {
     }
 }
 
-/// A browser of one site: keeps the `shop_session` cookie, follows no redirect.
+/// A browser of one site: keeps the `shop_session` cookie (and `shop_login`, the login in
+/// progress), follows no redirect.
 pub struct Browser {
     pub http: reqwest::Client,
     pub base: String,
     pub cookie: Mutex<Option<String>>,
+    pub login_cookie: Mutex<Option<String>>,
 }
 
 pub fn location(r: &reqwest::Response) -> String {
@@ -84,6 +86,7 @@ impl Browser {
                 .unwrap(),
             base: base.to_string(),
             cookie: Mutex::new(None),
+            login_cookie: Mutex::new(None),
         }
     }
 
@@ -98,10 +101,14 @@ impl Browser {
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let cookie = self.cookie.lock().unwrap().clone();
-        let req = match cookie {
-            Some(c) => req.header("cookie", c),
-            None => req,
+        let cookies: Vec<String> = [&self.cookie, &self.login_cookie]
+            .iter()
+            .filter_map(|c| c.lock().unwrap().clone())
+            .collect();
+        let req = if cookies.is_empty() {
+            req
+        } else {
+            req.header("cookie", cookies.join("; "))
         };
         let r = req.send().await.unwrap();
         for set in r
@@ -109,11 +116,18 @@ impl Browser {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .filter(|v| v.starts_with("shop_session="))
         {
             let pair = set.split(';').next().unwrap_or_default().to_string();
-            let removed = set.to_ascii_lowercase().contains("max-age=0") || pair == "shop_session=";
-            *self.cookie.lock().unwrap() = (!removed).then_some(pair);
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let jar = match name {
+                "shop_session" => &self.cookie,
+                "shop_login" => &self.login_cookie,
+                _ => continue,
+            };
+            let removed = set.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
+            *jar.lock().unwrap() = (!removed).then_some(pair);
         }
         r
     }
