@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use s360::client::{
     AvailabilityCache, BreakerState, CatalogCache, Client, ClientConfig, Error, LimiterConfig,
+    Priority,
 };
 use s360::model::availability::*;
 use s360::model::catalog::ProductFamilyType;
@@ -456,4 +457,285 @@ async fn seat_maps_are_single_flight_and_short_lived() {
     tokio::time::sleep(s360::client::SEAT_MAP_TTL + Duration::from_millis(200)).await;
     avail.seat_map(perf).await.unwrap();
     assert_eq!(calls(&sb), 2, "refetched after the TTL");
+}
+
+/// A directory of its own for a test's files, removed at the end.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "s360-contract-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Issue 12: after a restart S-360 answers `getCatalogDetailed` with 509 and a Retry-After of
+/// ~596 s; the client slept all of it, so the fallback through setupService was never reached.
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_fails_the_call_at_once() {
+    let (_sb, base) = sandbox().await;
+    client(&base, "CUBE_WEB")
+        .get_catalog_detailed()
+        .await
+        .unwrap();
+
+    // the restarted shop: a new client, the platform's 10-minute budget spent
+    let restarted = client(&base, "CUBE_WEB");
+    let started = std::time::Instant::now();
+    let err = restarted
+        .with_deadline(Duration::from_secs(2))
+        .get_catalog_detailed()
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    match err {
+        Error::RateLimited { retry_after } => {
+            assert!(retry_after > Duration::from_secs(500), "{retry_after:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(took <= Duration::from_secs(2), "took {took:?}");
+    assert_eq!(
+        restarted
+            .metrics()
+            .calls_of(Service::Catalog, "getCatalogDetailed"),
+        1,
+        "one 509, no retry"
+    );
+
+    // the default deadline (2 minutes) is shorter than the Retry-After too: the catalog cache
+    // falls back to setupService at once
+    let restarted = client(&base, "CUBE_WEB");
+    let cache = CatalogCache::new(restarted.clone());
+    let started = std::time::Instant::now();
+    assert!(cache.refresh().await.unwrap());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(cache.snapshot().unwrap().catalog.products().count(), 4);
+    assert!(restarted.metrics().calls_of(Service::Setup, "listSeasons") >= 1);
+    // and other catalogService calls are not held back by that method's 10 minutes
+    let started = std::time::Instant::now();
+    restarted.get_pos_config().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// Issue 12: the last good catalog is kept on disk and served at once by the next process;
+/// the first refresh only checks the setup date.
+#[tokio::test]
+async fn the_disk_copy_of_the_catalog_is_served_after_a_restart() {
+    let (sb, base) = sandbox().await;
+    let dir = TempDir::new("disk-copy");
+    let path = CatalogCache::disk_copy_path(&dir.0, "CUBE");
+    assert_eq!(path, dir.0.join("catalog").join("CUBE.json"));
+
+    let first = CatalogCache::with_disk_copy(client(&base, "CUBE_WEB"), &path);
+    assert!(first.snapshot().is_none(), "nothing on disk yet");
+    assert!(first.refresh().await.unwrap());
+    assert!(path.is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let loaded = first.snapshot().unwrap();
+
+    let restarted = client(&base, "CUBE_WEB");
+    let second = CatalogCache::with_disk_copy(restarted.clone(), &path);
+    let served = second.snapshot().expect("served from disk before any call");
+    assert_eq!(served.catalog, loaded.catalog);
+    assert_eq!(served.pos, loaded.pos);
+    assert_eq!(served.setup_version, loaded.setup_version);
+    assert_eq!(served.fetched_at, loaded.fetched_at, "its age is honest");
+    assert_eq!(restarted.metrics().calls.len(), 0);
+    assert!(!second.refresh().await.unwrap(), "setup unchanged: kept");
+    assert_eq!(
+        restarted
+            .metrics()
+            .calls_of(Service::Catalog, "getCatalogDetailed"),
+        0
+    );
+
+    // a change is fetched (through setupService: the budget is spent) and written
+    assert!(sb.setup_change("CUBE", |inst| {
+        let p = &mut inst.catalog.seasons[0].products[0];
+        p.external_name = s360::Translations::of(&[("en", "Renamed after the restart")]);
+    }));
+    assert!(second.refresh().await.unwrap());
+    let third = CatalogCache::with_disk_copy(client(&base, "CUBE_WEB"), &path);
+    let snap = third.snapshot().unwrap();
+    assert!(snap
+        .catalog
+        .products()
+        .any(|p| p.external_name.best("en", "en") == "Renamed after the restart"));
+    assert_eq!(
+        snap.catalog.physical_configurations, loaded.catalog.physical_configurations,
+        "venues kept through the setupService rebuild"
+    );
+
+    // another operator's copy, or a damaged file, is not used
+    assert!(
+        CatalogCache::with_disk_copy(client(&base, "MOSA_WEB"), &path)
+            .snapshot()
+            .is_none()
+    );
+    std::fs::write(&path, b"{\"truncated").unwrap();
+    assert!(
+        CatalogCache::with_disk_copy(client(&base, "CUBE_WEB"), &path)
+            .snapshot()
+            .is_none()
+    );
+}
+
+/// A catalog rebuilt from setupService without a full one before it (no venues) is completed
+/// by getCatalogDetailed once that budget allows, though the setup did not change.
+#[tokio::test]
+async fn a_catalog_rebuilt_without_venues_is_completed_later() {
+    let interval = Duration::from_secs(2);
+    let (_sb, base) = sandbox_with(Config {
+        limits: sandbox::Limits {
+            catalog_detailed_interval: interval,
+            ..Default::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    let full = client(&base, "CUBE_WEB")
+        .get_catalog_detailed()
+        .await
+        .unwrap();
+    assert!(!full.physical_configurations.is_empty());
+
+    let mut cfg = ClientConfig::new(&base, "CUBE_WEB", "sandbox");
+    cfg.limits.catalog_detailed_interval = interval;
+    // a deadline shorter than the Retry-After (2 s): no waiting for it
+    let c = Client::new(cfg)
+        .unwrap()
+        .with_deadline(Duration::from_secs(1));
+    let cache = CatalogCache::new(c.clone());
+    assert!(cache.refresh().await.unwrap(), "rebuilt from setupService");
+    assert!(cache
+        .snapshot()
+        .unwrap()
+        .catalog
+        .physical_configurations
+        .is_empty());
+    assert!(!cache.refresh().await.unwrap(), "still within the budget");
+    tokio::time::sleep(interval + Duration::from_millis(200)).await;
+    assert!(cache.refresh().await.unwrap(), "completed");
+    let snap = cache.snapshot().unwrap();
+    assert_eq!(snap.catalog, full);
+    assert!(
+        !cache.refresh().await.unwrap(),
+        "complete: nothing more to do"
+    );
+}
+
+/// Issue 12: callers that gave up while queued for the rate budget (their request cancelled)
+/// kept their slots; a lone buyer after the rush waited 46.5 s behind nobody.
+#[tokio::test]
+async fn abandoned_calls_give_their_slots_back() {
+    let (sb, base) = sandbox().await;
+    let c = client(&base, "MOSA_WEB"); // 60 a minute, 54 for us: a burst of 54
+    let mut burst = Vec::new();
+    for _ in 0..54 {
+        let c = c.clone();
+        burst.push(tokio::spawn(async move { c.get_last_setup_update().await }));
+    }
+    for t in burst {
+        t.await.unwrap().unwrap();
+    }
+    // 100 more queue (up to ~110 s), then their requests are cancelled
+    let mut queued = Vec::new();
+    for _ in 0..100 {
+        let c = c.clone();
+        queued.push(tokio::spawn(async move { c.get_last_setup_update().await }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(queued.iter().all(|t| !t.is_finished()), "all queued");
+    for t in queued {
+        t.abort();
+        assert!(t.await.unwrap_err().is_cancelled());
+    }
+    let started = std::time::Instant::now();
+    c.get_last_setup_update().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "waited {:?} behind abandoned calls",
+        started.elapsed()
+    );
+    assert_eq!(
+        sb.call_counts()[&(Service::Catalog, "getLastSetupUpdate".to_string())],
+        55,
+        "the abandoned calls never went out"
+    );
+}
+
+/// Issue 12: finalising paid orders keeps a share of the order services' budget that the
+/// anonymous carts and lookups cannot take.
+#[tokio::test]
+async fn priority_calls_go_through_while_ordinary_calls_queue() {
+    let (_sb, base) = sandbox().await;
+    // 54 a minute for us, 20 % of it kept for priority calls: 43 ordinary at once
+    let c = client(&base, "PLAY_WEB");
+    let lookup = |c: &Client| {
+        let c = c.clone();
+        tokio::spawn(async move {
+            // an unknown order: a cheap call of externalOrderService all the same
+            let r = c
+                .get_order_details(s360::model::order::OrderId(1), None)
+                .await;
+            assert!(!matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
+        })
+    };
+    let burst: Vec<_> = (0..43).map(|_| lookup(&c)).collect();
+    for t in burst {
+        t.await.unwrap();
+    }
+    let queued: Vec<_> = (0..40).map(|_| lookup(&c)).collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        queued.iter().all(|t| !t.is_finished()),
+        "ordinary calls queue"
+    );
+
+    let paid = c.with_priority(Priority::PaidOrder);
+    assert_eq!(paid.priority(), Priority::PaidOrder);
+    assert_eq!(c.priority(), Priority::Normal);
+    for i in 0..5 {
+        let started = std::time::Instant::now();
+        let r = paid
+            .get_order_details(s360::model::order::OrderId(1), None)
+            .await;
+        assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "priority call {i} waited {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(
+        queued.iter().all(|t| !t.is_finished()),
+        "the ordinary queue did not move ahead of them"
+    );
+    for t in queued {
+        t.abort();
+    }
 }

@@ -100,7 +100,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                     .iter()
                     .filter_map(|l| app::i18n::Lang::parse(l))
                     .collect(),
-                CatalogCache::new(client),
+                // the last good catalog survives a restart: ready at once, not 10 minutes of
+                // 503 (a restarted embedded sandbox is a new one, with a fresh budget)
+                match settings.backend {
+                    Backend::Remote { .. } => CatalogCache::with_disk_copy(
+                        client,
+                        CatalogCache::disk_copy_path(&settings.data_dir, &t.code),
+                    ),
+                    Backend::EmbeddedSandbox { .. } => CatalogCache::new(client),
+                },
             )
             .with_public_origin(t.public_origin.clone(), settings.trust_forwarded_proto)
             .with_payments(payments.clone()),

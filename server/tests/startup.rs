@@ -303,3 +303,140 @@ async fn warm_pages_make_no_s360_call() {
         sandbox.call_counts()
     );
 }
+
+/// A data directory of its own for a restarted shop, removed at the end.
+struct RestartDataDir(std::path::PathBuf);
+
+impl RestartDataDir {
+    fn new(name: &str) -> RestartDataDir {
+        let dir = std::env::temp_dir().join(format!(
+            "shop-restart-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        RestartDataDir(dir)
+    }
+}
+
+impl Drop for RestartDataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the shop on a separately run S-360 (CUBE only) with `data` as `SHOP_DATA_DIR`;
+/// returns its base URL and how long it took to be ready.
+async fn start_on(
+    s360: &str,
+    data: &std::path::Path,
+) -> (String, Duration, server::startup::Running) {
+    let env = [
+        ("S360_BASE_URL", s360.to_string()),
+        ("S360_OPERATOR", "CUBE_WEB".to_string()),
+        ("S360_SECRET", "sandbox".to_string()),
+        ("SHOP_DATA_DIR", data.to_str().unwrap().to_string()),
+    ];
+    let mut settings = Settings::from_lookup(|k| {
+        env.iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let started = std::time::Instant::now();
+    let running = server::startup::start(settings).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    while http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        != 200
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not ready after a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (base, started.elapsed(), running)
+}
+
+/// Issue 12: a restart within 10 minutes of the last catalog fetch meant ~597 s of 503: S-360
+/// refuses a second `getCatalogDetailed` (509, Retry-After ~596 s) and the client slept all of
+/// it. The last good catalog is now kept in `SHOP_DATA_DIR` and served at once; without it, the
+/// catalog is rebuilt through setupService without waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_within_ten_minutes_is_ready_at_once() {
+    // the embedded sandbox is one per shop: here S-360 outlives the shop, as it does in
+    // production
+    let sb = sandbox::Sandbox::new(sandbox::Config::default());
+    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let s360 = format!("http://{addr}");
+    let count = |sb: &sandbox::Sandbox, service, method: &str| {
+        sb.call_counts()
+            .get(&(service, method.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let detailed = |sb: &sandbox::Sandbox| count(sb, s360::Service::Catalog, "getCatalogDetailed");
+    // the other source of the catalog (one call per season)
+    let rebuilt = |sb: &sandbox::Sandbox| count(sb, s360::Service::Setup, "listSeasons");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let home = |base: String| {
+        let http = http.clone();
+        async move {
+            let page = http.get(format!("{base}/")).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            let html = page.text().await.unwrap();
+            assert!(html.contains("Cube Theatre"));
+            assert!(html.contains("4 products on sale"), "the catalog is served");
+        }
+    };
+    let data = RestartDataDir::new("kept");
+
+    let (base, _, first) = start_on(&s360, &data.0).await;
+    home(base).await;
+    assert_eq!(detailed(&sb), 1);
+    assert_eq!(rebuilt(&sb), 0);
+    assert!(
+        data.0.join("catalog").join("CUBE.json").is_file(),
+        "the catalog is kept on disk"
+    );
+    first.server.abort();
+
+    // restarted at once: ready from the disk copy, no second getCatalogDetailed needed
+    let (base, took, second) = start_on(&s360, &data.0).await;
+    assert!(took < Duration::from_secs(3), "ready after {took:?}");
+    let started = std::time::Instant::now();
+    home(base).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        detailed(&sb),
+        1,
+        "the setup did not change: nothing refetched"
+    );
+    assert_eq!(rebuilt(&sb), 0, "served from the disk copy");
+    second.server.abort();
+
+    // restarted without the disk copy (a new machine): getCatalogDetailed is refused for
+    // ~10 minutes, and the catalog comes through setupService within seconds
+    let empty = RestartDataDir::new("empty");
+    let (base, took, _third) = start_on(&s360, &empty.0).await;
+    assert!(took < Duration::from_secs(10), "ready after {took:?}");
+    home(base).await;
+    assert_eq!(detailed(&sb), 1);
+    assert!(rebuilt(&sb) >= 1, "rebuilt through setupService");
+}

@@ -4,6 +4,10 @@
 //! token (refreshed before expiry, one refresh in flight) -> POST with timeouts -> envelope
 //! check. Reads and idempotent writes are retried with jittered backoff; a 401 triggers one
 //! re-authentication; `in_progress` answers are polled with the same `requestId`.
+//!
+//! A call never waits past its deadline ([`ClientConfig::call_deadline`], or
+//! [`Client::with_deadline`]): a queue, a backoff or a `Retry-After` that would outlive it fails
+//! the call at once (with the 509/429 as [`Error::RateLimited`]), so the caller can fall back.
 
 mod availability_cache;
 mod breaker;
@@ -19,17 +23,18 @@ mod token;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::time::Instant;
 
 pub use availability_cache::{AvailabilityCache, SEAT_MAP_TTL};
 pub use breaker::BreakerState;
 pub use catalog_cache::{CatalogCache, CatalogSnapshot};
-pub use limiter::LimiterConfig;
+pub use limiter::{LimiterConfig, Priority};
 pub use metrics::{CallStats, MetricsSnapshot};
 
 use crate::envelope::{self, Service, Status};
@@ -55,6 +60,10 @@ pub struct ClientConfig {
     pub breaker_cooldown: Duration,
     /// How long to poll an `in_progress` answer before giving up.
     pub in_progress_deadline: Duration,
+    /// The longest a call may take in all: limiter queue, retries, their backoff and
+    /// `Retry-After`, `in_progress` polls. A wait that would end past it is not started: the
+    /// call fails at once with the last error. Per handle: [`Client::with_deadline`].
+    pub call_deadline: Duration,
 }
 
 impl ClientConfig {
@@ -75,6 +84,7 @@ impl ClientConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(10),
             in_progress_deadline: Duration::from_secs(60),
+            call_deadline: Duration::from_secs(120),
         }
     }
 }
@@ -97,7 +107,8 @@ pub enum Error {
     /// 401 after a fresh token: the operator or secret is wrong.
     #[error("S-360 refused the operator's credentials")]
     Unauthorized,
-    /// 509 / 429 from S-360, or the client-side limiter refusing a call it cannot delay.
+    /// 509 / 429 from S-360, or the client-side limiter refusing a call it cannot delay
+    /// (within the limiter's `max_wait` and the call's deadline).
     #[error("rate limited by S-360 (retry after {retry_after:?})")]
     RateLimited { retry_after: Duration },
     /// The breaker is open: S-360 failed repeatedly, calls fail fast for a while.
@@ -151,9 +162,15 @@ struct Inner {
 }
 
 /// A cheap-to-clone handle on one operator's connection to S-360.
+///
+/// Handles made with [`Client::with_priority`] and [`Client::with_deadline`] share the
+/// connection, token, limiter, breaker and metrics; only their calls' priority and deadline
+/// differ.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    priority: Priority,
+    deadline: Option<Duration>,
 }
 
 impl std::fmt::Debug for Client {
@@ -161,6 +178,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.config.base_url)
             .field("operator", &self.inner.config.operator)
+            .field("priority", &self.priority)
             .finish()
     }
 }
@@ -184,7 +202,38 @@ impl Client {
                 http,
                 config,
             }),
+            priority: Priority::Normal,
+            deadline: None,
         })
+    }
+
+    /// A handle whose calls have `priority`. [`Priority::PaidOrder`] is for bringing a paid
+    /// order to its final state (finalisation, reconciliation): those calls may use the share
+    /// of the order services' budget that ordinary calls cannot take
+    /// ([`LimiterConfig::reserved_percent`]), so they do not queue behind a rush of carts.
+    pub fn with_priority(&self, priority: Priority) -> Client {
+        Client {
+            priority,
+            ..self.clone()
+        }
+    }
+
+    /// A handle whose calls end within `deadline` (instead of
+    /// [`ClientConfig::call_deadline`]).
+    pub fn with_deadline(&self, deadline: Duration) -> Client {
+        Client {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
+    }
+
+    /// The priority of this handle's calls.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    fn deadline(&self) -> Duration {
+        self.deadline.unwrap_or(self.inner.config.call_deadline)
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -222,7 +271,10 @@ impl Client {
         T: DeserializeOwned,
     {
         let body = serde_json::to_value(req).map_err(|e| Error::Protocol(e.to_string()))?;
-        let value = self.call_value(service, method, method, body, idem).await?;
+        let deadline = Instant::now() + self.deadline();
+        let value = self
+            .call_value(service, method, method, body, idem, deadline)
+            .await?;
         serde_json::from_value(value)
             .map_err(|e| Error::Protocol(format!("{service}.{method}: {e}")))
     }
@@ -239,7 +291,9 @@ impl Client {
         T: DeserializeOwned,
     {
         let mut body = serde_json::to_value(req).map_err(|e| Error::Protocol(e.to_string()))?;
-        let deadline = Instant::now() + self.inner.config.in_progress_deadline;
+        let started = Instant::now();
+        let deadline = started + self.deadline();
+        let poll_deadline = (started + self.inner.config.in_progress_deadline).min(deadline);
         let mut delay = Duration::from_millis(200);
         loop {
             // polls of a running computation are not new calls for the per-method budget
@@ -255,6 +309,7 @@ impl Client {
                     limiter_key,
                     body.clone(),
                     Idempotency::Safe,
+                    deadline,
                 )
                 .await?;
             let status: Status = serde_json::from_value(value.clone())
@@ -263,7 +318,7 @@ impl Client {
                 return serde_json::from_value(value)
                     .map_err(|e| Error::Protocol(format!("{service}.{method}: {e}")));
             }
-            if Instant::now() + delay > deadline {
+            if Instant::now() + delay > poll_deadline {
                 return Err(Error::StillInProgress);
             }
             if let (Some(id), Value::Object(map)) = (status.request_id, &mut body) {
@@ -281,6 +336,7 @@ impl Client {
         limiter_key: &str,
         body: Value,
         idem: Idempotency,
+        deadline: Instant,
     ) -> Result<Value, Error> {
         let inner = &self.inner;
         let attempts = match idem {
@@ -294,17 +350,26 @@ impl Client {
                     Error::RateLimited { retry_after } => *retry_after,
                     _ => backoff(attempt),
                 };
+                if Instant::now() + wait > deadline {
+                    // sleeping would outlive the call (a Retry-After of 10 minutes on
+                    // getCatalogDetailed): fail now, so that the caller can fall back
+                    return Err(last);
+                }
                 tokio::time::sleep(wait).await;
             }
             if !inner.breaker.allow() {
                 return Err(Error::CircuitOpen);
             }
-            let waited = inner.limiter.acquire(service, limiter_key).await?;
-            if waited > Duration::ZERO {
-                inner.metrics.record_limiter_wait(waited);
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut permit = inner
+                .limiter
+                .acquire(service, limiter_key, self.priority, remaining)
+                .await?;
+            if permit.waited() > Duration::ZERO {
+                inner.metrics.record_limiter_wait(permit.waited());
             }
             let started = Instant::now();
-            let result = self.attempt(service, method, &body).await;
+            let result = self.attempt(service, method, &body, &mut permit).await;
             inner
                 .metrics
                 .record_call(service, method, started.elapsed(), result.is_ok());
@@ -330,8 +395,15 @@ impl Client {
         Err(last)
     }
 
-    /// One HTTP exchange, with one re-authentication on 401.
-    async fn attempt(&self, service: Service, method: &str, body: &Value) -> Result<Value, Error> {
+    /// One HTTP exchange, with one re-authentication on 401. The limiter's slot is spent when
+    /// the request is sent (dropped before, it goes back).
+    async fn attempt(
+        &self,
+        service: Service,
+        method: &str,
+        body: &Value,
+        permit: &mut limiter::Permit<'_>,
+    ) -> Result<Value, Error> {
         let url = format!("{}{}", self.inner.config.base_url, service.path(method));
         let mut reauthed = false;
         loop {
@@ -340,6 +412,7 @@ impl Client {
                 .tokens
                 .get(&self.inner.http, &self.inner.config)
                 .await?;
+            permit.sent();
             let resp = self
                 .inner
                 .http
@@ -366,7 +439,7 @@ impl Client {
                     .and_then(|s| s.parse::<u64>().ok())
                     .map(Duration::from_secs)
                     .unwrap_or(Duration::from_secs(5));
-                self.inner.limiter.penalise(service, retry_after).await;
+                self.inner.limiter.penalise(service, method, retry_after);
                 return Err(Error::RateLimited { retry_after });
             }
             if status.is_server_error() {
