@@ -74,6 +74,8 @@ export default defineConfig({
         SHOP_OIDC_PLAY_CLIENT_ID: 'ticket-shop',
         SHOP_OIDC_PLAY_CLIENT_SECRET: 'ticket-shop-e2e-secret',
         SHOP_OIDC_PLAY_SCOPES: 'email profile',
+        // every journey buys from 127.0.0.1: the per-client hold limit is tested in Rust
+        SHOP_HOLDS_PER_CLIENT: '0',
       },
     },
   ],

@@ -30,4 +30,18 @@ export LEPTOS_SITE_ROOT="$SITE_DIR"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd "$ROOT/end2end" && npx playwright test)
 
+# The seed data, the calendars and the hold times follow the clock, so the suite runs again at
+# dates that change what is on screen: the last day of a month late in the evening (UTC), the
+# night the clocks change in Europe, and a leap day in another year. libfaketime shifts the
+# wall clock of everything the run starts (Playwright, the shop and its sandbox, the identity
+# provider, Chromium) by the same offset; monotonic clocks (timeouts) stay real.
+apt_install faketime
+FAKETIME_LIB="$(dpkg -L libfaketime | grep '/libfaketime\.so\.1$' | head -n1)"
+for at in "2027-02-28 22:45" "2027-03-27 23:30" "2028-02-29 12:00"; do
+  offset=$(( $(date -u -d "$at" +%s) - $(date -u +%s) ))
+  log "Playwright with the clock at $at UTC"
+  (cd "$ROOT/end2end" && FAKETIME="$(printf '%+d' "$offset")" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+    LD_PRELOAD="$FAKETIME_LIB" npx playwright test)
+done
+
 log "all checks passed in $(( $(date +%s) - START )) s"

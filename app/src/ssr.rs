@@ -36,6 +36,32 @@ pub struct Tenant {
     pub payments: Arc<dyn crate::purchase::PaymentRegistry>,
     /// The programme formatted per language (see [`crate::programme`]).
     pub programme: crate::programme::ProgrammeCache,
+    /// Signs the order links (see [`Tenant::order_link_token`]).
+    link_key: LinkKey,
+    /// Places held per client address (see [`crate::purchase::HoldLimiter`]).
+    pub holds: crate::purchase::HoldLimiter,
+}
+
+/// The secret that signs order links. Shared by every shop instance and kept across restarts
+/// (the server reads it from `SHOP_LINK_SECRET` or the data directory); never printed.
+#[derive(Clone)]
+pub struct LinkKey([u8; 32]);
+
+impl LinkKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        LinkKey(bytes)
+    }
+
+    /// A fresh random key (tests and single-process development).
+    pub fn random() -> Self {
+        LinkKey(rand::random())
+    }
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkKey(..)")
+    }
 }
 
 impl Tenant {
@@ -63,7 +89,49 @@ impl Tenant {
             trust_forwarded_proto: false,
             payments: Arc::new(crate::purchase::MemoryRegistry::default()),
             programme: Default::default(),
+            link_key: LinkKey::random(),
+            holds: Default::default(),
         }
+    }
+
+    /// At most `places` held per client address in any `window` (0 = no limit).
+    pub fn with_hold_limit(mut self, places: u32, window: Duration) -> Self {
+        self.holds = crate::purchase::HoldLimiter::new(places, window);
+        self
+    }
+
+    /// Signs this institution's order links with `key` (the same on every instance).
+    pub fn with_link_key(mut self, key: LinkKey) -> Self {
+        self.link_key = key;
+        self
+    }
+
+    /// The access token of order `order_id`'s links (order page, downloads, payment return):
+    /// an HMAC-SHA256 over the institution and the order id, 128 bits in base64url. Checking it
+    /// needs no S-360 call, so guessing order links costs S-360 nothing.
+    pub fn order_link_token(&self, order_id: i64) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.link_key.0)
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("order-link:{}:{order_id}", self.code).as_bytes());
+        let tag = mac.finalize().into_bytes();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
+    }
+
+    /// Whether `token` is the access token of order `order_id` (constant time).
+    pub fn order_link_ok(&self, order_id: i64, token: &str) -> bool {
+        order_id > 0
+            && token.len() == 22
+            && s360::constant_time_eq(self.order_link_token(order_id).as_bytes(), token.as_bytes())
+    }
+
+    /// `/orders/{id}?access=…`: the order page's link for whoever may see the order.
+    pub fn order_link(&self, order_id: i64) -> String {
+        format!(
+            "/orders/{order_id}?access={}",
+            self.order_link_token(order_id)
+        )
     }
 
     /// Sets the public origin (already validated by the configuration) and whether
@@ -308,6 +376,17 @@ pub(crate) fn date_range(p: &Product, locale: &str) -> String {
     }
 }
 
+/// The address of the client of a request (the TCP peer), which the server's accept loop puts
+/// in every request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The address of the client of the request being served.
+pub fn client_addr() -> Option<std::net::IpAddr> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts.extensions.get::<ClientAddr>().map(|c| c.0)
+}
+
 /// The buyer's session (cart, payment in progress).
 pub async fn session() -> Result<tower_sessions::Session, ServerFnError> {
     leptos_axum::extract::<tower_sessions::Session>()
@@ -432,4 +511,45 @@ pub fn provide_page_lang() -> Lang {
     });
     provide_context(lang);
     lang
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(code: &str, key: [u8; 32]) -> Tenant {
+        let client = s360::client::Client::new(s360::client::ClientConfig::new(
+            "http://127.0.0.1:9",
+            format!("{code}_WEB"),
+            "x",
+        ))
+        .unwrap();
+        Tenant::new(
+            code.into(),
+            vec![],
+            Branding::default(),
+            vec![],
+            CatalogCache::new(client),
+        )
+        .with_link_key(LinkKey::new(key))
+    }
+
+    #[test]
+    fn order_links_are_signed_per_institution_and_order() {
+        let mosa = tenant("MOSA", [7; 32]);
+        let token = mosa.order_link_token(42);
+        assert_eq!(token.len(), 22);
+        assert!(mosa.order_link_ok(42, &token));
+        assert!(!mosa.order_link_ok(43, &token));
+        assert!(!mosa.order_link_ok(0, &mosa.order_link_token(0)));
+        assert!(!mosa.order_link_ok(42, &token[..21]));
+        assert!(!mosa.order_link_ok(42, ""));
+        // another institution, or another key, signs differently
+        assert!(!tenant("CUBE", [7; 32]).order_link_ok(42, &token));
+        assert!(!tenant("MOSA", [8; 32]).order_link_ok(42, &token));
+        // the same key on another instance: the same link works
+        assert!(tenant("MOSA", [7; 32]).order_link_ok(42, &token));
+        assert_eq!(mosa.order_link(42), format!("/orders/42?access={token}"));
+        assert_eq!(format!("{:?}", LinkKey::new([7; 32])), "LinkKey(..)");
+    }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// One institution served by this shop.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+/// One institution served by this shop. Its `Debug` leaves the secrets out.
+#[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     /// Institution code (MOSA).
@@ -38,7 +38,8 @@ pub struct TenantConfig {
 }
 
 /// A third-party OpenID Connect identity provider (Keycloak, Entra ID, oidc-provider, ...).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// Its `Debug` leaves the client secret out.
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OidcProviderConfig {
     /// The issuer; its discovery document is `{issuer}/.well-known/openid-configuration`.
@@ -52,6 +53,32 @@ pub struct OidcProviderConfig {
 
 fn default_oidc_scopes() -> Vec<String> {
     vec!["email".into(), "profile".into()]
+}
+
+impl std::fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("code", &self.code)
+            .field("operator", &self.operator)
+            .field("secret", &"<redacted>")
+            .field("hosts", &self.hosts)
+            .field("branding", &self.branding)
+            .field("languages", &self.languages)
+            .field("oidc", &self.oidc)
+            .field("public_origin", &self.public_origin)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OidcProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProviderConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// Where S-360 is.
@@ -93,6 +120,27 @@ pub struct Settings {
     /// Believe a proxy's `X-Forwarded-Proto` for institutions without `public_origin`
     /// (`SHOP_TRUST_FORWARDED_PROTO`).
     pub trust_forwarded_proto: bool,
+    /// Refuse requests for a host no institution is configured for (`SHOP_STRICT_HOSTS`; on by
+    /// default with a real S-360, off with the embedded sandbox for local development).
+    pub strict_hosts: bool,
+    /// Open connections and header-read / idle timeout (`SHOP_MAX_CONNECTIONS`,
+    /// `SHOP_HEADER_TIMEOUT_SECS`).
+    pub connection_limits: crate::serve::Limits,
+    /// Bearer token that opens `/metrics` to other hosts than loopback (`SHOP_METRICS_TOKEN`).
+    pub metrics_token: Option<Redacted>,
+    /// Places one client address may have held in any 10 minutes (`SHOP_HOLDS_PER_CLIENT`,
+    /// 0 = no limit).
+    pub holds_per_client: u32,
+}
+
+/// A secret setting: `Debug` prints `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +163,11 @@ struct FileConfig {
     session_memory_max: Option<u64>,
     data_dir: Option<PathBuf>,
     trust_forwarded_proto: Option<bool>,
+    strict_hosts: Option<bool>,
+    max_connections: Option<u64>,
+    header_timeout_secs: Option<u64>,
+    metrics_token: Option<String>,
+    holds_per_client: Option<u32>,
     #[serde(default)]
     tenants: Vec<TenantConfig>,
 }
@@ -298,6 +351,35 @@ impl Settings {
                     ));
                 }
             }
+            // every pair the stylesheet puts together must stay readable (WCAG AA, 4.5:1):
+            // the header, buttons and the chosen calendar day (on_brand on brand), outlined
+            // buttons (brand on the white page) and links (accent on the white page)
+            for (what, fg, bg) in [
+                (
+                    "on_brand_color on brand_color",
+                    &b.on_brand_color,
+                    &b.brand_color,
+                ),
+                (
+                    "brand_color on the white page",
+                    &b.brand_color,
+                    &"#ffffff".to_string(),
+                ),
+                (
+                    "accent_color on the white page",
+                    &b.accent_color,
+                    &"#ffffff".to_string(),
+                ),
+            ] {
+                let ratio = contrast_ratio(fg, bg);
+                if ratio < 4.5 {
+                    return Err(format!(
+                        "tenants.branding ({}): {what} has a contrast of {ratio:.2}:1, \
+                         below the 4.5:1 that text needs ({fg} on {bg})",
+                        t.code
+                    ));
+                }
+            }
         }
 
         for t in &mut tenants {
@@ -406,6 +488,53 @@ impl Settings {
             Some(v) => boolean("SHOP_TRUST_FORWARDED_PROTO", v)?,
             None => file.trust_forwarded_proto.unwrap_or(false),
         };
+        // a real S-360 is reached over https; a sandbox run apart (http on loopback) is still
+        // local development
+        let remote =
+            matches!(&backend, Backend::Remote { base_url } if base_url.starts_with("https://"));
+        if remote {
+            // with a real S-360 the payment return and notification URLs must not be built
+            // from whatever Host header a request carries
+            if let Some(t) = tenants.iter().find(|t| t.public_origin.is_none()) {
+                return Err(format!(
+                    "SHOP_PUBLIC_ORIGIN_{}: required with a real S-360 (S360_BASE_URL): the \
+                     institution's public https origin, e.g. https://tickets.example.com",
+                    t.code
+                ));
+            }
+        }
+        let strict_hosts = match env("SHOP_STRICT_HOSTS") {
+            Some(v) => boolean("SHOP_STRICT_HOSTS", v)?,
+            None => file.strict_hosts.unwrap_or(remote),
+        };
+        let defaults = crate::serve::Limits::default();
+        let max_connections = match env("SHOP_MAX_CONNECTIONS") {
+            Some(v) => num("SHOP_MAX_CONNECTIONS", v)?,
+            None => file
+                .max_connections
+                .unwrap_or(defaults.max_connections as u64),
+        };
+        if max_connections == 0 {
+            return Err("SHOP_MAX_CONNECTIONS: must be at least 1".into());
+        }
+        let header_timeout = match env("SHOP_HEADER_TIMEOUT_SECS") {
+            Some(v) => num("SHOP_HEADER_TIMEOUT_SECS", v)?,
+            None => file
+                .header_timeout_secs
+                .unwrap_or(defaults.header_timeout.as_secs()),
+        };
+        if header_timeout == 0 {
+            return Err("SHOP_HEADER_TIMEOUT_SECS: must be at least 1".into());
+        }
+        let metrics_token = env("SHOP_METRICS_TOKEN")
+            .or(file.metrics_token)
+            .filter(|t| !t.is_empty())
+            .map(Redacted);
+        let holds_per_client = match env("SHOP_HOLDS_PER_CLIENT") {
+            Some(v) => u32::try_from(num("SHOP_HOLDS_PER_CLIENT", v)?)
+                .map_err(|_| "SHOP_HOLDS_PER_CLIENT: too large".to_string())?,
+            None => file.holds_per_client.unwrap_or(60),
+        };
         Ok(Settings {
             listen,
             site_root,
@@ -424,6 +553,13 @@ impl Settings {
             session_memory_max: memory_max as usize,
             data_dir,
             trust_forwarded_proto,
+            strict_hosts,
+            connection_limits: crate::serve::Limits {
+                max_connections: max_connections as usize,
+                header_timeout: Duration::from_secs(header_timeout),
+            },
+            metrics_token,
+            holds_per_client,
         })
     }
 }
@@ -540,6 +676,30 @@ fn is_css_colour(v: &str) -> bool {
         .is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// WCAG 2 contrast ratio of two colours accepted by `is_css_colour` (1.0 to 21.0).
+fn contrast_ratio(a: &str, b: &str) -> f64 {
+    fn luminance(colour: &str) -> f64 {
+        let hex = colour.trim_start_matches('#');
+        let channel = |i: usize| -> f64 {
+            let v = if hex.len() == 3 {
+                let d = u8::from_str_radix(&hex[i..i + 1], 16).unwrap_or(0);
+                d * 17
+            } else {
+                u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0)
+            };
+            let c = f64::from(v) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,14 +779,87 @@ mod tests {
     fn remote_needs_operator_and_secret() {
         let e = load(&[("S360_BASE_URL", "https://mosa.ws.secutix.com")]).unwrap_err();
         assert!(e.starts_with("S360_OPERATOR"), "{e}");
-        let s = load(&[
+        let real = [
             ("S360_BASE_URL", "https://mosa.ws.secutix.com"),
             ("S360_OPERATOR", "MOSA_WEB"),
             ("S360_SECRET", "x"),
-        ])
-        .unwrap();
+        ];
+        // a real S-360 needs the institution's public origin, and refuses unknown hosts
+        let e = load(&real).unwrap_err();
+        assert!(e.starts_with("SHOP_PUBLIC_ORIGIN_MOSA: required"), "{e}");
+        let mut with_origin = real.to_vec();
+        with_origin.push(("SHOP_PUBLIC_ORIGIN_MOSA", "https://tickets.mosa.example"));
+        let s = load(&with_origin).unwrap();
         assert_eq!(s.default_tenant, "MOSA");
         assert_eq!(s.tenants.len(), 1);
+        assert!(s.strict_hosts);
+        with_origin.push(("SHOP_STRICT_HOSTS", "false"));
+        assert!(!load(&with_origin).unwrap().strict_hosts);
+        // the embedded sandbox is local development: any host, the default institution
+        assert!(!load(&[]).unwrap().strict_hosts);
+    }
+
+    #[test]
+    fn debug_leaves_secrets_out() {
+        let s = load(&[
+            ("SANDBOX_OPERATOR_SECRET", "operator-secret-xyz"),
+            ("SHOP_OIDC_PLAY_ISSUER", "https://idp.example"),
+            ("SHOP_OIDC_PLAY_CLIENT_ID", "shop"),
+            ("SHOP_OIDC_PLAY_CLIENT_SECRET", "client-secret-xyz"),
+            ("SHOP_METRICS_TOKEN", "metrics-token-xyz"),
+        ])
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(printed.contains("PLAY_WEB"), "{printed}");
+        for secret in [
+            "operator-secret-xyz",
+            "client-secret-xyz",
+            "metrics-token-xyz",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+    }
+
+    #[test]
+    fn contrast_ratio_follows_wcag() {
+        assert!((contrast_ratio("#000", "#fff") - 21.0).abs() < 1e-9);
+        assert!((contrast_ratio("#ffffff", "#ffffff") - 1.0).abs() < 1e-9);
+        // the embedded institutions' brands all pass; a pale brand under white text does not
+        for t in sandbox_tenants("s") {
+            let b = &t.branding;
+            assert!(
+                contrast_ratio(&b.on_brand_color, &b.brand_color) >= 4.5,
+                "{}",
+                t.code
+            );
+            assert!(
+                contrast_ratio(&b.accent_color, "#ffffff") >= 4.5,
+                "{}",
+                t.code
+            );
+        }
+        assert!(contrast_ratio("#ffffff", "#eef3fb") < 4.5);
+        assert!(contrast_ratio("#ffffff", "#ffbf47") < 4.5);
+        // an institution configured with white text on a light brand is refused at start
+        let dir = std::env::temp_dir().join(format!("shop-contrast-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shop.toml");
+        let toml = |brand: &str| {
+            format!(
+                "[[tenants]]\ncode = \"MOSA\"\noperator = \"MOSA_WEB\"\nsecret = \"sandbox\"\n\
+                 [tenants.branding]\nbrand_color = \"{brand}\"\non_brand_color = \"#ffffff\"\n\
+                 accent_color = \"#7a1f5c\"\nfooter_links = []\n"
+            )
+        };
+        std::fs::write(&file, toml("#7a1f5c")).unwrap();
+        load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap();
+        std::fs::write(&file, toml("#ffbf47")).unwrap();
+        let e = load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap_err();
+        assert!(
+            e.starts_with("tenants.branding (MOSA): on_brand_color on brand_color"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -644,6 +877,10 @@ mod tests {
             ("SHOP_SESSION_ABSOLUTE_HOURS", "0"),
             ("SHOP_SESSION_MEMORY_MAX", "0"),
             ("SHOP_OIDC_PLAY_ISSUER", "idp.example"),
+            ("SHOP_STRICT_HOSTS", "sometimes"),
+            ("SHOP_MAX_CONNECTIONS", "0"),
+            ("SHOP_HEADER_TIMEOUT_SECS", "0"),
+            ("SHOP_HOLDS_PER_CLIENT", "many"),
         ] {
             let e = load(&[(k, v)]).unwrap_err();
             assert!(e.starts_with(k), "{k}: {e}");

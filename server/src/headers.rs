@@ -24,12 +24,39 @@ pub fn origin_of(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
+/// Pages and answers that carry a buyer's own data (the cart, addresses, holders' names, the
+/// order with its barcodes, the account, the login and payment hand-offs, server functions):
+/// never stored by the browser's or a proxy's cache.
+pub fn is_private(path: &str) -> bool {
+    const PRIVATE: [&str; 9] = [
+        "/cart",
+        "/checkout",
+        "/pay",
+        "/orders",
+        "/account",
+        "/payment",
+        "/login",
+        "/auth",
+        "/api",
+    ];
+    PRIVATE
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
 pub async fn security_headers(
     State(csp): State<HeaderValue>,
     req: Request,
     next: Next,
 ) -> Response {
+    let private = is_private(req.uri().path());
     let mut res = next.run(req).await;
+    if private {
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, v: HeaderValue| {
         h.entry(HeaderName::from_static(name)).or_insert(v);
@@ -62,5 +89,32 @@ mod tests {
         let p = content_security_policy("http://127.0.0.1:8360");
         assert!(p.contains("frame-src http://127.0.0.1:8360;"));
         assert!(p.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn private_pages() {
+        for p in [
+            "/cart",
+            "/checkout",
+            "/pay",
+            "/orders/7",
+            "/orders/7/tickets.pdf",
+            "/account/orders",
+            "/api/get_order",
+            "/payment/return",
+        ] {
+            assert!(is_private(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/event/1",
+            "/product/2",
+            "/performance/3",
+            "/pkg/shop.css",
+            "/cartography",
+            "/robots.txt",
+        ] {
+            assert!(!is_private(p), "{p}");
+        }
     }
 }

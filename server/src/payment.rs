@@ -4,42 +4,49 @@
 //! order is finalised exactly once whichever of these arrives first.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use app::purchase::{self, finalize};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use s360::model::order::{OrderId, OrderState, PaymentNotification, PaymentState};
 use tower_sessions::Session;
 
 use crate::startup::AppState;
 
-fn order_url(order_id: OrderId, secret: &str) -> String {
-    format!("/orders/{}?access={secret}", order_id.0)
-}
-
 /// `RETURN_URL`: the buyer is back from the payment page.
 pub async fn payment_return(
     State(state): State<AppState>,
     headers: HeaderMap,
     session: Session,
+    // `order` and `ref`: the signed order reference the shop put in `RETURN_URL` when it
+    // started the payment (S-PAY adds `transactionID` and `status`, which are never believed)
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
     let Some(tenant) = state.tenant_for(&headers) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(order_id) = purchase::paying_order(&tenant, &session).await else {
+    // the order this session is paying for; else the signed reference of the return URL (the
+    // session was lost: a restart mid-payment, another browser), checked without S-360
+    let order = q.get("order").and_then(|o| o.parse::<i64>().ok());
+    let signed = match (order, q.get("ref")) {
+        (Some(id), Some(r)) if tenant.order_link_ok(id, r) => Some(OrderId(id)),
+        _ => None,
+    };
+    let Some(order_id) = purchase::paying_order(&tenant, &session).await.or(signed) else {
         // a reload after the order page was reached, or another browser: nothing to do here
         return Redirect::to("/cart").into_response();
     };
+    let order_url = |id: OrderId| tenant.order_link(id.0);
     match finalize(&tenant, order_id).await {
         Ok(d) => {
             if d.order_state != OrderState::Running {
                 purchase::clear_cart(&tenant, &session, order_id).await;
-                return Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response();
+                return Redirect::to(&order_url(order_id)).into_response();
             }
             let underway = d.payments.iter().any(|p| {
                 matches!(
@@ -49,7 +56,7 @@ pub async fn payment_return(
             });
             if underway {
                 // a card being confirmed: the order page follows it
-                Redirect::to(&order_url(order_id, &d.order_secret_id)).into_response()
+                Redirect::to(&order_url(order_id)).into_response()
             } else {
                 // refused, cancelled or not paid yet: the seats are still held, the payment
                 // page says why and offers a new card
@@ -59,47 +66,11 @@ pub async fn payment_return(
         Err(e) => {
             tracing::warn!(tenant = %tenant.code, order = order_id.0, error = %e, "finalising on return failed; the order page, the notification or reconciliation will finish it");
             // never an error page for a buyer who may have paid: the order page finalises on
-            // every visit (and refreshes itself while the payment is being confirmed). The
-            // secret was kept in the session when the payment started, so this works even
-            // while S-360 is unreachable; older sessions ask S-360 for it.
-            let secret = match purchase::paying_order_secret(&tenant, &session).await {
-                Some(s) if !s.is_empty() => s,
-                _ => tenant
-                    .catalog
-                    .client()
-                    .get_order_details(order_id, None)
-                    .await
-                    .map(|d| d.order_secret_id)
-                    .unwrap_or_default(),
-            };
-            if secret.is_empty() {
-                confirming_page()
-            } else {
-                Redirect::to(&order_url(order_id, &secret)).into_response()
-            }
+            // every visit (and refreshes itself while the payment is being confirmed). Its
+            // link is signed by the shop, so this works while S-360 is unreachable.
+            Redirect::to(&order_url(order_id)).into_response()
         }
     }
-}
-
-/// The last resort of the return page: S-360 cannot be reached and the order's secret is not
-/// known. A 503 (so nothing caches it) with a page a buyer can read and reload.
-fn confirming_page() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [
-            (header::RETRY_AFTER, "30"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        axum::response::Html(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"refresh\" content=\"30\"><title>Confirming your payment</title></head>\
-<body><main><h1>Your payment is being confirmed</h1>\
-<p role=\"status\">The ticketing system is busy right now. Please reload this page in a minute; \
-you will not be charged twice, and your order is completed as soon as it answers.</p>\
-<p><a href=\"/payment/return\">Reload</a></p></main></body></html>",
-        ),
-    )
-        .into_response()
 }
 
 /// Sends the payment code's events (`app::purchase::set_reporter`) to the log.
@@ -136,33 +107,35 @@ impl Bucket {
     }
 }
 
-/// Limits on `POST /payment/notify/{institution}`: every client address gets
-/// [`NotifyThrottle::PER_IP_BURST`] requests then [`NotifyThrottle::PER_IP_PER_SEC`] a second,
-/// whatever they carry; the notifications that match a payment we started (the only ones
-/// that cost S-360 calls) are also limited per institution. A refused request gets 429, which
-/// S-PAY retries later; reconciliation closes what a notification could not.
+/// Limits on `POST /payment/notify/{institution}`. Only notifications that pass the cheap
+/// authenticity check (an order whose payment this shop started, with one of its transactions:
+/// no S-360 call) are counted, per order ([`NotifyThrottle::PER_ORDER_BURST`], then
+/// [`NotifyThrottle::PER_ORDER_PER_SEC`]) and per institution. Forged ones cost a map lookup
+/// and are never counted, so they cannot crowd out genuine ones, whatever address (or shared
+/// proxy) they come from. A refused request gets 429, which S-PAY retries later;
+/// reconciliation closes what a notification could not.
 #[derive(Debug, Default)]
 pub struct NotifyThrottle {
-    per_ip: Mutex<HashMap<IpAddr, Option<Bucket>>>,
+    per_order: Mutex<HashMap<(String, i64), Option<Bucket>>>,
     per_institution: Mutex<HashMap<String, Option<Bucket>>>,
 }
 
 impl NotifyThrottle {
-    pub const PER_IP_BURST: f64 = 20.0;
-    pub const PER_IP_PER_SEC: f64 = 5.0;
+    pub const PER_ORDER_BURST: f64 = 5.0;
+    pub const PER_ORDER_PER_SEC: f64 = 0.5;
     pub const PER_INSTITUTION_BURST: f64 = 30.0;
     pub const PER_INSTITUTION_PER_SEC: f64 = 2.0;
 
-    fn allow_ip(&self, ip: IpAddr) -> bool {
-        let mut m = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+    fn allow_order(&self, code: &str, order: i64) -> bool {
+        let mut m = self.per_order.lock().unwrap_or_else(|p| p.into_inner());
         if m.len() > 10_000 {
-            // forget the idle (full) buckets; a flood from many addresses keeps its own
-            m.retain(|_, b| b.is_some_and(|b| b.tokens < Self::PER_IP_BURST - 1.0));
+            // forget the idle (full) buckets
+            m.retain(|_, b| b.is_some_and(|b| b.tokens < Self::PER_ORDER_BURST - 1.0));
         }
         Bucket::take(
-            m.entry(ip).or_default(),
-            Self::PER_IP_BURST,
-            Self::PER_IP_PER_SEC,
+            m.entry((code.to_string(), order)).or_default(),
+            Self::PER_ORDER_BURST,
+            Self::PER_ORDER_PER_SEC,
         )
     }
 
@@ -189,10 +162,6 @@ pub async fn payment_notify(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> StatusCode {
-    if !state.notify_throttle.allow_ip(peer.ip()) {
-        tracing::warn!(peer = %peer.ip(), "payment notification throttled (client)");
-        return StatusCode::TOO_MANY_REQUESTS;
-    }
     let Some(tenant) = state
         .shop
         .tenants
@@ -224,7 +193,11 @@ pub async fn payment_notify(
         // already closed or released: S-PAY repeating itself
         return StatusCode::OK;
     }
-    if !state.notify_throttle.allow_institution(&tenant.code) {
+    if !state
+        .notify_throttle
+        .allow_order(&tenant.code, n.order_id.0)
+        || !state.notify_throttle.allow_institution(&tenant.code)
+    {
         tracing::warn!(tenant = %tenant.code, order = n.order_id.0, "payment notification throttled (institution)");
         return StatusCode::TOO_MANY_REQUESTS;
     }

@@ -35,7 +35,15 @@ pub struct AppState {
     pub auth: Arc<crate::auth::AuthState>,
     /// The session store (how many sessions it holds in memory).
     pub sessions: crate::sessions::ShopStore,
+    /// Opens `/metrics` to other peers than loopback (`SHOP_METRICS_TOKEN`).
+    pub metrics_token: Option<Arc<str>>,
 }
+
+/// The largest request body the shop reads (forms and server functions are a few KB; S-PAY's
+/// notification is smaller still). Larger bodies are refused with 413 before any work.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A request body must arrive within this time (slow-body clients are cut).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl AppState {
     /// The institution a request is for, by its `Host` header.
@@ -80,6 +88,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
     let payments: Arc<dyn app::purchase::PaymentRegistry> = Arc::new(
         crate::store::FileRegistry::open(&settings.data_dir, &base_url)?,
     );
+    let link_key = crate::store::link_key(
+        &settings.data_dir,
+        std::env::var("SHOP_LINK_SECRET").ok().as_deref(),
+    )?;
     let mut tenants = Vec::new();
     for t in &settings.tenants {
         let mut cfg = ClientConfig::new(base_url.clone(), t.operator.clone(), t.secret.clone());
@@ -111,7 +123,9 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                 },
             )
             .with_public_origin(t.public_origin.clone(), settings.trust_forwarded_proto)
-            .with_payments(payments.clone()),
+            .with_payments(payments.clone())
+            .with_link_key(link_key.clone())
+            .with_hold_limit(settings.holds_per_client, Duration::from_secs(600)),
         ));
     }
     for t in &tenants {
@@ -152,7 +166,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             settings.session_secure_cookie,
         )),
         sessions: store.clone(),
+        metrics_token: settings
+            .metrics_token
+            .as_ref()
+            .map(|t| Arc::from(t.0.as_str())),
     };
+    let host_policy = Arc::new(crate::hosts::HostPolicy::new(
+        settings.strict_hosts,
+        &settings.tenants,
+    ));
 
     let routes = generate_route_list(app::App);
     let sessions = SessionManagerLayer::new(store.clone())
@@ -231,7 +253,17 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             csp,
             crate::headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            host_policy,
+            crate::hosts::known_hosts_only,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_TIMEOUT,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .with_state(state.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -243,13 +275,11 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = tokio::spawn(async move {
-        // the peer address is what payment notifications are throttled by
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let server = tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        settings.connection_limits,
+    ));
     Ok(Running {
         addr,
         state,
@@ -347,8 +377,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format: upstream calls, latency, cache, limiter, breaker, catalog age.
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Only for loopback peers (a scraper on the machine) or with `SHOP_METRICS_TOKEN` as bearer.
+async fn metrics(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     use std::fmt::Write;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = match (&state.metrics_token, bearer) {
+        (Some(t), Some(b)) => s360::constant_time_eq(t.as_bytes(), b.as_bytes()),
+        _ => false,
+    };
+    // behind a proxy every request comes from loopback: the proxy must not pass /metrics on
+    // (README, security)
+    if !(peer.ip().is_loopback() || token_ok) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     let mut out = String::new();
     let _ = writeln!(out, "# TYPE s360_calls_total counter");
     let _ = writeln!(out, "# TYPE s360_call_errors_total counter");

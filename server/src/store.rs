@@ -223,6 +223,62 @@ impl PaymentRegistry for FileRegistry {
     }
 }
 
+/// The key that signs order links (`app::ssr::LinkKey`): from `SHOP_LINK_SECRET` when set (a
+/// fleet shares it), else `link.key` in the data directory, created once with 32 random bytes
+/// (readable by the shop's user only). A restart keeps every link a buyer was given working.
+pub fn link_key(data_dir: &Path, secret: Option<&str>) -> Result<app::ssr::LinkKey, String> {
+    use sha2::Digest;
+    if let Some(s) = secret {
+        if s.len() < 32 {
+            return Err("SHOP_LINK_SECRET: at least 32 characters".into());
+        }
+        return Ok(app::ssr::LinkKey::new(
+            sha2::Sha256::digest(s.as_bytes()).into(),
+        ));
+    }
+    let path = data_dir.join("link.key");
+    let name = |e: std::io::Error| format!("SHOP_DATA_DIR: {}: {e}", path.display());
+    fs::create_dir_all(data_dir).map_err(name)?;
+    match fs::read(&path) {
+        Ok(bytes) if bytes.len() == 32 => {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&bytes);
+            return Ok(app::ssr::LinkKey::new(key));
+        }
+        Ok(_) => {
+            return Err(format!(
+                "SHOP_DATA_DIR: {} is not a 32-byte key; remove it to make a new one (order links given so far stop working)",
+                path.display()
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(name(e)),
+    }
+    let key: [u8; 32] = rand::random();
+    // written under a temporary name, then linked into place: two instances starting at once
+    // on one data directory end with the same key
+    let tmp = data_dir.join(format!(".tmp-link-{}", std::process::id()));
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(name)?;
+        f.write_all(&key).and_then(|_| f.sync_all()).map_err(name)?;
+    }
+    let linked = fs::hard_link(&tmp, &path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(app::ssr::LinkKey::new(key)),
+        // another instance was first: use its key
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => link_key(data_dir, None),
+        Err(e) => Err(name(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +369,48 @@ mod tests {
         let e = FileRegistry::open(&file, "http://s360").unwrap_err();
         assert!(e.starts_with("SHOP_DATA_DIR: "), "{e}");
         fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_link_key_is_made_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("shop-linkkey-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let tenant = |key: app::ssr::LinkKey| {
+            let client = s360::client::Client::new(s360::client::ClientConfig::new(
+                "http://127.0.0.1:9",
+                "CUBE_WEB",
+                "x",
+            ))
+            .unwrap();
+            app::ssr::Tenant::new(
+                "CUBE".into(),
+                vec![],
+                Default::default(),
+                vec![],
+                s360::client::CatalogCache::new(client),
+            )
+            .with_link_key(key)
+        };
+        let first = tenant(link_key(&dir, None).unwrap());
+        let again = tenant(link_key(&dir, None).unwrap());
+        assert_eq!(first.order_link_token(7), again.order_link_token(7));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.join("link.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "only the shop's user reads the key");
+        // a configured secret wins, the same on every instance
+        let secret = "a fleet-wide secret of at least 32 chars";
+        let a = tenant(link_key(&dir, Some(secret)).unwrap());
+        let b = tenant(link_key(&std::env::temp_dir(), Some(secret)).unwrap());
+        assert_eq!(a.order_link_token(7), b.order_link_token(7));
+        assert_ne!(a.order_link_token(7), first.order_link_token(7));
+        assert!(link_key(&dir, Some("short"))
+            .unwrap_err()
+            .starts_with("SHOP_LINK_SECRET"));
+        fs::write(dir.join("link.key"), b"garbage").unwrap();
+        assert!(link_key(&dir, None).is_err());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -467,3 +467,83 @@ async fn a_stadium_is_chosen_block_by_block() {
         .sum();
     assert_eq!(left, 3000 - 3, "standing places left");
 }
+
+/// A post of 100,000 seat ids (2 MB) is refused with 413 before any work is done on the list,
+/// three at once leave the server answering, and a list that fits the body limit but is far
+/// longer than any buyer could choose is refused in words without a quadratic pass over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_list_of_seats_is_refused_before_any_work() {
+    let shop = Shop::start(&[]).await;
+    let (_, _, perf, tariff) = cube_performance(&shop);
+    let b = Arc::new(Browser::new(&shop.base));
+    let body = |n: usize| {
+        let mut body = format!("performance_id={perf}&tariff_id={tariff}");
+        for i in 0..n {
+            body.push_str(&format!("&seat_ids%5B%5D={}", 1_000_000 + i));
+        }
+        body
+    };
+    let huge = body(100_000);
+    assert!(huge.len() > 2_000_000);
+    let started = std::time::Instant::now();
+    let posts: Vec<_> = (0..3)
+        .map(|_| {
+            let (b, huge) = (b.clone(), huge.clone());
+            tokio::spawn(async move {
+                b.http
+                    .post(b.url(AddSeats::PATH))
+                    .header("origin", &b.base)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(huge)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    // another client meanwhile (b's pooled connections are the ones being refused)
+    let health = reqwest::Client::new()
+        .get(b.url("/healthz"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    for p in posts {
+        // refused as soon as the length is known: 413 (or the connection closed on us while
+        // the rest of the body was still being sent)
+        match p.await.unwrap() {
+            Ok(status) => assert_eq!(status, 413),
+            Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+
+    // 2,000 ids fit in the body limit: refused in words (back to the page), fast
+    let b = Browser::new(&shop.base);
+    let started = std::time::Instant::now();
+    let r = b
+        .send(
+            b.http
+                .post(b.url(AddSeats::PATH))
+                .header("origin", &b.base)
+                .header("referer", b.url("/"))
+                .header("accept", "text/html")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body(2_000)),
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_ne!(location(&r), "/cart");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // nothing reached S-360's order service
+    let orders: u64 = shop
+        .sandbox()
+        .call_counts()
+        .iter()
+        .filter(|((svc, _), _)| format!("{svc:?}").to_ascii_lowercase().contains("order"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(orders, 0, "{:?}", shop.sandbox().call_counts());
+}

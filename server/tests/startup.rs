@@ -304,6 +304,63 @@ async fn warm_pages_make_no_s360_call() {
     );
 }
 
+/// README.md is the project's front door: it must stay a document a person reads (a scripted
+/// edit once inserted a line after every character and made it 5.6 MB) and it must name the two
+/// commands that CI (`.ci/run`) and a newcomer use.
+#[test]
+fn readme_stays_a_readable_document_with_the_two_commands() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.len() < 64 * 1024,
+        "README.md is {} bytes: it should be a page, not a dump",
+        readme.len()
+    );
+    let lines: Vec<&str> = readme.lines().collect();
+    assert!(
+        (50..800).contains(&lines.len()),
+        "README.md has {} lines",
+        lines.len()
+    );
+    assert!(
+        lines[0].starts_with("# "),
+        "README.md starts with its title"
+    );
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(longest <= 500, "a README line of {longest} characters");
+    // no line repeated many times over (the signature of a replace run once per match)
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for l in lines.iter().filter(|l| l.trim().len() > 20) {
+        *seen.entry(l).or_default() += 1;
+    }
+    if let Some((l, n)) = seen.iter().find(|(_, n)| **n > 2) {
+        panic!("README.md repeats a line {n} times: {l}");
+    }
+    // the two commands: CI runs exactly the test command README names
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("scripts/test.sh"),
+        ".ci/run runs scripts/test.sh"
+    );
+    for command in ["`scripts/run.sh`", "`scripts/test.sh`"] {
+        assert!(readme.contains(command), "README.md names {command}");
+    }
+    for script in ["scripts/run.sh", "scripts/test.sh"] {
+        assert!(root.join(script).is_file(), "{script} exists");
+    }
+    for section in [
+        "## The two commands",
+        "## Configuration",
+        "## Architecture",
+        "## Security",
+    ] {
+        assert!(
+            readme.contains(section),
+            "README.md has a section {section:?}"
+        );
+    }
+}
+
 /// A data directory of its own for a restarted shop, removed at the end.
 struct RestartDataDir(std::path::PathBuf);
 

@@ -91,6 +91,13 @@ async fn call(b: &Browser, path: &str, form: &[(&str, String)]) -> reqwest::Resp
 
 /// `QUANTITY` seats bought and paid by `b`: the order and its secret.
 async fn buy(shop: &Shop, b: &Browser) -> (OrderId, String) {
+    let back = pay_until_return(shop, b).await;
+    follow_return(shop, b, &back).await
+}
+
+/// `QUANTITY` seats put in `b`'s cart and paid at S-PAY: the return URL S-PAY sends the buyer
+/// back to (not visited yet).
+async fn pay_until_return(shop: &Shop, b: &Browser) -> String {
     let (perf, cat, tariff, _) = offer(shop);
     let r = call(
         b,
@@ -139,7 +146,12 @@ async fn buy(shop: &Shop, b: &Browser) -> (OrderId, String) {
         .unwrap();
     let back = location(&r);
     assert!(back.contains("/payment/return"), "{back}");
-    let r = b.get(&back).await;
+    back
+}
+
+/// `b` visits the return URL: the closed order and its secret.
+async fn follow_return(shop: &Shop, b: &Browser, back: &str) -> (OrderId, String) {
+    let r = b.get(back).await;
     let order = location(&r);
     let rest = order
         .strip_prefix("/orders/")
@@ -518,4 +530,92 @@ async fn the_history_asks_a_visitor_to_log_in_first() {
     let r = call(&b, app::routes::history::GetOrderHistory::PATH, &[]).await;
     let history: Option<app::model::HistoryView> = r.json().await.unwrap();
     assert!(history.is_none());
+}
+
+/// The sum of every call the sandbox answered.
+fn s360_calls(shop: &Shop) -> u64 {
+    shop.sandbox().call_counts().values().sum()
+}
+
+/// Guessing order links costs S-360 nothing: the link's access token is a MAC the shop checks
+/// itself, so anonymous requests for any order with a wrong or missing token (the page, its
+/// data, the three downloads) are answered 404 without a single S-360 call, however many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_anonymous_order_lookups_makes_no_s360_call() {
+    let (shop, _data) = start().await;
+    let guest = Browser::new(&shop.base);
+    let (id, secret) = buy(&shop, &guest).await;
+    let anonymous = Browser::new(&shop.base);
+    // warm the pages' own caches (layout, catalog) so only order lookups are left
+    assert_eq!(anonymous.get("/orders/1?access=x").await.status(), 404);
+    let before = s360_calls(&shop);
+    let files = ["tickets.pdf", "tickets-branded.pdf", "calendar.ics"];
+    for i in 0..50 {
+        let order = if i % 5 == 0 { id.0 } else { id.0 + 1 + i };
+        let access = if i % 2 == 0 {
+            "AAAAAAAAAAAAAAAAAAAAAA"
+        } else {
+            "guess"
+        };
+        let r = anonymous
+            .get(&format!("/orders/{order}?access={access}"))
+            .await;
+        assert_eq!(r.status(), 404);
+        let r = anonymous.get(&format!("/orders/{order}")).await;
+        assert_eq!(r.status(), 404);
+        for file in files {
+            let r = anonymous
+                .get(&format!("/orders/{order}/{file}?access={access}"))
+                .await;
+            assert_eq!(r.status(), 404, "{file}");
+        }
+        let r = call(
+            &anonymous,
+            app::routes::order::GetOrder::PATH,
+            &[("order_id", order.to_string()), ("access", access.into())],
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "null");
+    }
+    assert_eq!(s360_calls(&shop), before, "S-360 was asked");
+    // the real link still opens the order, for anyone who holds it
+    let r = anonymous
+        .get(&format!("/orders/{}?access={secret}", id.0))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(s360_calls(&shop) > before);
+}
+
+/// A buyer whose session is gone when they come back from S-PAY (the instance restarted with
+/// its in-memory sessions, or the payment page opened in another browser) is brought back to
+/// the order they paid by the signed reference in the return URL; a forged reference is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_without_the_session_still_reaches_the_paid_order() {
+    let (shop, _data) = start().await;
+    let buyer = Browser::new(&shop.base);
+    let back = pay_until_return(&shop, &buyer).await;
+    assert!(back.contains("order=") && back.contains("&ref="), "{back}");
+    // a forged reference (another order id, the same token) leads nowhere
+    let (path, query) = back.split_once('?').unwrap();
+    let order: i64 = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("order="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let forged = format!(
+        "{path}?{}",
+        query.replace(&format!("order={order}"), &format!("order={}", order + 1))
+    );
+    let stranger = Browser::new(&shop.base);
+    let r = stranger.get(&forged).await;
+    assert_eq!(location(&r), "/cart");
+    // the same return in a browser with no session: to the closed order, with its link
+    let lost = Browser::new(&shop.base);
+    let (id, secret) = follow_return(&shop, &lost, &back).await;
+    assert_eq!(id.0, order);
+    let r = lost.get(&format!("/orders/{}?access={secret}", id.0)).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Paid and confirmed"));
 }

@@ -68,6 +68,86 @@ pub enum SeatChoice {
     Seats(Vec<i64>),
 }
 
+type HeldByClient = std::collections::HashMap<
+    std::net::IpAddr,
+    std::collections::VecDeque<(std::time::Instant, u32)>,
+>;
+
+/// Places held per client address: at most `places` in any `window` (a buyer holds a cart or
+/// two; 15 anonymous sessions holding 150 seats in 2 s is hoarding). Counted when S-360 is
+/// asked to hold, whatever happens to the cart afterwards, so releasing and holding again in a
+/// loop counts too. `places == 0` turns it off (a deployment whose proxy limits per client
+/// and hides the client address).
+#[derive(Debug)]
+pub struct HoldLimiter {
+    pub places: u32,
+    pub window: std::time::Duration,
+    held: std::sync::Mutex<HeldByClient>,
+}
+
+impl HoldLimiter {
+    pub fn new(places: u32, window: std::time::Duration) -> Self {
+        HoldLimiter {
+            places,
+            window,
+            held: Default::default(),
+        }
+    }
+
+    /// Whether `client` may hold `places` more now; if so, they are counted.
+    pub fn allow(&self, client: std::net::IpAddr, places: u32) -> bool {
+        if self.places == 0 {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.len() > 100_000 {
+            held.retain(|_, q| {
+                q.back()
+                    .is_some_and(|(t, _)| now.duration_since(*t) < self.window)
+            });
+        }
+        let q = held.entry(client).or_default();
+        while q
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) >= self.window)
+        {
+            q.pop_front();
+        }
+        let so_far: u32 = q.iter().map(|(_, n)| n).sum();
+        if so_far.saturating_add(places) > self.places {
+            return false;
+        }
+        q.push_back((now, places));
+        true
+    }
+}
+
+impl Default for HoldLimiter {
+    fn default() -> Self {
+        HoldLimiter::new(60, std::time::Duration::from_secs(600))
+    }
+}
+
+/// Refuses a hold of `places` when the requesting client already holds too many (see
+/// [`HoldLimiter`]); requests without a known client address (tests calling services
+/// directly) are not limited.
+pub(crate) fn check_holds(tenant: &Tenant, places: u32) -> Result<(), BuyerError> {
+    match crate::ssr::client_addr() {
+        Some(ip) if !tenant.holds.allow(ip, places) => {
+            report(
+                Severity::Warn,
+                format!(
+                    "tenant={} client={ip}: hold of {places} refused (too many held)",
+                    tenant.code
+                ),
+            );
+            Err(BuyerError::tr("error.too_many_holds"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Adds tickets for one performance in one tariff, placed as the buyer chose, to the cart.
 pub async fn add_to_cart(
     tenant: &Tenant,
@@ -120,6 +200,7 @@ pub async fn add_to_cart(
             seat_operations(tenant, &snap, product, perf, tariff, ids).await?
         }
     };
+    check_holds(tenant, operations.iter().map(|o| o.quantity).sum())?;
     let client = tenant.catalog.client();
     // a cart that expired or was paid cannot take more items: a new one starts
     let order_id = usable_order(tenant, session).await?.map(|d| d.order_id);

@@ -65,9 +65,14 @@ pub(crate) fn s360_error(e: S360Error) -> BuyerError {
         S360Error::CircuitOpen | S360Error::Unavailable(_) | S360Error::RateLimited { .. } => {
             BuyerError::tr("error.busy")
         }
-        other => BuyerError(
-            t!("error.refused", locale = lang(), detail = other.to_string()).into_owned(),
-        ),
+        // S-360's own words (ids, internal states) go to the log, never to the buyer
+        other => {
+            report(
+                Severity::Warn,
+                format!("S-360 refused a buyer's request: {other}"),
+            );
+            BuyerError::tr("error.refused")
+        }
     }
 }
 

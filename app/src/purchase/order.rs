@@ -1,9 +1,11 @@
 //! The order page, the buyer's order history and what the downloads are made of (tickets for
 //! the branded PDF, events for the calendar file).
 //!
-//! Who may see an order: whoever holds its secret link (`orderSecretId`, unguessable), or the
-//! logged-in buyer who bought it. Anyone else gets the same answer as for an order that does
-//! not exist, so order numbers cannot be probed ([`owned_order`]).
+//! Who may see an order: whoever holds its signed link (`?access=`, a MAC of the institution and
+//! the order id, [`Tenant::order_link_token`]), or the logged-in buyer who bought it. Anyone
+//! else gets the same answer as for an order that does not exist, so order numbers cannot be
+//! probed ([`owned_order`]); and a request with neither a valid link nor a login is answered
+//! without asking S-360, so guessing costs the shop's S-360 budget nothing.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use s360::model::history::{FileData, FileState, GetContactFilesRequest, PaginationParameter};
@@ -16,9 +18,9 @@ use crate::i18n::Lang;
 /// Orders the history page lists (newest first); older ones are left out with a note.
 pub const HISTORY_PAGE: u32 = 100;
 
-/// The order `order_id` if this request may see it: `access` is its secret (compared in
-/// constant time), or the buyer logged in on `session` is its purchaser. `None` alike for an
-/// order that does not exist and for somebody else's.
+/// The order `order_id` if this request may see it: `access` is its signed link token
+/// (checked in constant time, before any S-360 call), or the buyer logged in on `session` is
+/// its purchaser. `None` alike for an order that does not exist and for somebody else's.
 pub async fn owned_order(
     tenant: &Tenant,
     session: &Session,
@@ -29,6 +31,16 @@ pub async fn owned_order(
     if order_id <= 0 {
         return Ok(None);
     }
+    let by_link = access.is_some_and(|a| tenant.order_link_ok(order_id, a));
+    let user = if by_link {
+        None
+    } else {
+        match session_user(tenant, session).await {
+            Some(u) if !u.contact_number.is_empty() => Some(u),
+            // neither a valid link nor a login: nothing S-360 could change
+            _ => return Ok(None),
+        }
+    };
     let d = match tenant
         .catalog
         .client()
@@ -39,19 +51,11 @@ pub async fn owned_order(
         Err(S360Error::NotFound(_)) => return Ok(None),
         Err(e) => return Err(s360_error(e)),
     };
-    let by_secret = access.is_some_and(|a| {
-        !a.is_empty() && s360::constant_time_eq(d.order_secret_id.as_bytes(), a.as_bytes())
-    });
-    let by_login = || async {
-        match (
-            &d.purchaser_contact_number,
-            session_user(tenant, session).await,
-        ) {
-            (Some(buyer), Some(user)) => !buyer.is_empty() && *buyer == user.contact_number,
-            _ => false,
-        }
+    let by_login = match (&d.purchaser_contact_number, &user) {
+        (Some(buyer), Some(user)) => *buyer == user.contact_number,
+        _ => false,
     };
-    Ok((by_secret || by_login().await).then_some(d))
+    Ok((by_link || by_login).then_some(d))
 }
 
 /// The order's tickets that are still good for entry (not cancelled, not replaced).
@@ -230,7 +234,7 @@ pub async fn order_view(
         lines: cart_lines(tenant, &d, &snap, locale),
         total: d.sale_amount.format(&d.currency, locale),
         tickets,
-        access: d.order_secret_id,
+        access: tenant.order_link_token(order_id),
         can_retry: retry.is_some(),
         has_dates,
         logged_in: session_user(tenant, session).await.is_some(),

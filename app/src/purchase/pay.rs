@@ -56,7 +56,7 @@ pub fn errors_reported() -> u64 {
     ERRORS_REPORTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-fn report(severity: Severity, message: String) {
+pub(crate) fn report(severity: Severity, message: String) {
     if severity == Severity::Error {
         ERRORS_REPORTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -284,9 +284,16 @@ async fn new_payment(
         ORDER_IDENTIFIER.to_string(),
         format!("{}-{}-{attempt}", tenant.code, order_id.0),
     );
+    // the return carries a signed reference to the order: a buyer whose session was lost
+    // (a restart of an instance without shared sessions, another browser) still gets back to
+    // the order they paid
     params.insert(
         RETURN_URL.to_string(),
-        format!("{shop_origin}/payment/return"),
+        format!(
+            "{shop_origin}/payment/return?order={}&ref={}",
+            order_id.0,
+            tenant.order_link_token(order_id.0)
+        ),
     );
     params.insert(
         NOTIFY_URL.to_string(),
@@ -330,7 +337,6 @@ async fn new_payment(
         return Err(BuyerError::tr("payment.not_recorded"));
     }
     session_set(session, &pending_key(tenant), order_id).await?;
-    session_set(session, &secret_key(tenant), d.order_secret_id.clone()).await?;
     session_set(session, &contact_key(tenant), contact).await?;
     session_set(session, TX_KEY, transaction_id.clone()).await?;
     Ok(PaymentStart {
@@ -372,8 +378,8 @@ pub enum Retry {
     Cancelled,
 }
 
-fn order_link(d: &OrderDetailsData) -> String {
-    format!("/orders/{}?access={}", d.order_id.0, d.order_secret_id)
+fn order_link(tenant: &Tenant, d: &OrderDetailsData) -> String {
+    tenant.order_link(d.order_id.0)
 }
 
 /// Re-reads the buyer's order before showing the payment page (the hold may be about to end,
@@ -400,12 +406,12 @@ pub async fn payment_status(
     match d.order_state {
         OrderState::Closed => {
             return Ok(PaymentStatus::Done {
-                order_link: order_link(&d),
+                order_link: order_link(tenant, &d),
             })
         }
         OrderState::Abandonned if paid_payment(&d).is_some() => {
             return Ok(PaymentStatus::PaidTooLate {
-                order_link: order_link(&d),
+                order_link: order_link(tenant, &d),
             })
         }
         OrderState::Abandonned => {
@@ -416,7 +422,7 @@ pub async fn payment_status(
     }
     if payment_underway(&d) {
         return Ok(PaymentStatus::Confirming {
-            order_link: order_link(&d),
+            order_link: order_link(tenant, &d),
         });
     }
     let left = hold_left_secs(&d);
@@ -485,16 +491,6 @@ async fn forget_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
         let _ = mark_expired(tenant, session, order_id).await;
     }
     clear_cart(tenant, session, order_id).await;
-}
-
-fn secret_key(tenant: &Tenant) -> String {
-    format!("paying_secret.{}", tenant.code)
-}
-
-/// The secret of the order the buyer is paying for, kept so the return page can link to the
-/// order page even while S-360 cannot be reached.
-pub async fn paying_order_secret(tenant: &Tenant, session: &Session) -> Option<String> {
-    session_get(session, &secret_key(tenant)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -745,7 +741,12 @@ fn order_lock(tenant: &Tenant, order_id: OrderId) -> Arc<tokio::sync::Mutex<()>>
 pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetailsData, BuyerError> {
     let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
-    let client = tenant.catalog.client();
+    // closing a paid order uses the order budget's reserved share: a rush of carts or of
+    // anonymous lookups cannot keep money taken from becoming a sale
+    let client = tenant
+        .catalog
+        .client()
+        .with_priority(s360::client::Priority::PaidOrder);
     let mut d = client
         .get_order_details(order_id, None)
         .await
@@ -789,7 +790,6 @@ pub async fn clear_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
         return;
     }
     let _ = session.remove::<OrderId>(&pending_key(tenant)).await;
-    let _ = session.remove::<String>(&secret_key(tenant)).await;
     let _ = session.remove::<String>(&contact_key(tenant)).await;
     let _ = session.remove::<Retry>(&retry_key(tenant)).await;
     let _ = session.remove::<String>(TX_KEY).await;

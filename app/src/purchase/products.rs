@@ -1332,6 +1332,12 @@ pub async fn add_product_to_cart(
         season: &season,
     };
     let ops = validate_choice(product, form, &rules).map_err(invalid)?;
+    check_holds(
+        tenant,
+        ops.simple.iter().map(|o| o.quantity).sum::<u32>()
+            + ops.pass.iter().map(|o| o.quantity).sum::<u32>()
+            + ops.composed.iter().map(|o| o.quantity).sum::<u32>(),
+    )?;
     let req = CreateOrUpdateOrderRequest {
         point_of_sales_id: Some(pos),
         order_id: existing.map(|d| d.order_id),

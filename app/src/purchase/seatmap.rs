@@ -295,12 +295,19 @@ pub(crate) async fn seat_operations(
     seat_ids: &[i64],
 ) -> Result<Vec<s360::model::order::SingleEntryOperation>, BuyerError> {
     let max = snap.pos.max_seats_per_performance;
-    let mut ids: Vec<i64> = Vec::new();
-    for id in seat_ids {
-        if !ids.contains(id) {
-            ids.push(*id);
-        }
+    // the bound first, on the list as posted: no work on a list no buyer could have chosen
+    // (a few repeats from a double click are tolerated, then de-duplicated in one pass)
+    if seat_ids.len() > 2 * max.max(1) as usize {
+        return Err(BuyerError(
+            t!("seatmap.error_max", locale = lang(), max = max).into_owned(),
+        ));
     }
+    let mut seen = std::collections::HashSet::with_capacity(seat_ids.len());
+    let ids: Vec<i64> = seat_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
     if ids.is_empty() {
         return Err(BuyerError::tr("seatmap.error_none"));
     }
