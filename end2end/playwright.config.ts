@@ -19,6 +19,16 @@ process.env.SANDBOX_ADMIN_TOKEN ??= 'e2e-admin';
 process.env.SHOP_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'shop-e2e-'));
 const dataDir = process.env.SHOP_E2E_DATA_DIR;
 
+// scripts/test.sh may shift the wall clock of the run (libfaketime through LD_PRELOAD) to test
+// other dates: the shop, its sandbox, the identity provider and the tests share the shifted
+// clock; Chromium keeps the real one (it does not load pages under libfaketime), as a buyer's
+// browser whose clock differs from the shop's.
+const browserEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k, v]) => v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME'),
+  ),
+) as Record<string, string>;
+
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
@@ -33,6 +43,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
     launchOptions: {
+      env: browserEnv,
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
         '--no-sandbox',

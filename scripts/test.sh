@@ -33,8 +33,9 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # The seed data, the calendars and the hold times follow the clock, so the suite runs again at
 # dates that change what is on screen: the last day of a month late in the evening (UTC), the
 # night the clocks change in Europe, and a leap day in another year. libfaketime shifts the
-# wall clock of everything the run starts (Playwright, the shop and its sandbox, the identity
-# provider, Chromium) by the same offset; monotonic clocks (timeouts) stay real.
+# wall clock of what the run starts (Playwright, the shop and its sandbox, the identity
+# provider) by the same offset; monotonic clocks (timeouts) stay real. Chromium keeps the real
+# clock (playwright.config.ts), like a buyer whose clock differs from the shop's.
 apt_install faketime
 FAKETIME_LIB="$(dpkg -L libfaketime | grep '/libfaketime\.so\.1$' | head -n1)"
 for at in "2027-02-28 22:45" "2027-03-27 23:30" "2028-02-29 12:00"; do

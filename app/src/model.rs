@@ -282,8 +282,10 @@ pub struct CartView {
     pub lines: Vec<CartLine>,
     pub fees: Vec<(String, String)>,
     pub total: String,
-    /// Milliseconds since the epoch when the hold ends.
-    pub expires_at_ms: Option<i64>,
+    /// Milliseconds the hold had left when the server answered (S-360's expiry minus the
+    /// server's clock): the browser counts down from it on its own clock, whatever time its
+    /// clock says.
+    pub hold_left_ms: Option<i64>,
     /// The previous cart expired and was released.
     pub expired: bool,
     pub paying: bool,

@@ -248,7 +248,7 @@ pub async fn cart_view(
         lines: vec![],
         fees: vec![],
         total: s360::Amount::ZERO.format(&snap.pos.institution_currency, locale),
-        expires_at_ms: None,
+        hold_left_ms: None,
         expired,
         paying: false,
         can_reopen: expired && can_reopen,
@@ -299,7 +299,9 @@ pub async fn cart_view(
             })
             .collect(),
         total: d.sale_amount.format(&d.currency, locale),
-        expires_at_ms: d.expiration_date.map(|e| e.timestamp_millis()),
+        hold_left_ms: d
+            .expiration_date
+            .map(|e| e.timestamp_millis() - chrono::Utc::now().timestamp_millis()),
         expired: false,
         paying: matches!(
             d.payment_state,

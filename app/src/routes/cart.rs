@@ -108,7 +108,7 @@ fn Cart(
         lines,
         fees,
         total,
-        expires_at_ms,
+        hold_left_ms,
         expired,
         paying,
         can_reopen,
@@ -140,7 +140,7 @@ fn Cart(
                 view! { <p data-testid="cart-empty">{tr("cart.empty")}" " <a href="/">{tr("cart.see_programme")}</a></p> }.into_any()
             } else {
                 view! {
-                    {expires_at_ms.map(|ms| view! { <HoldTimer expires_at_ms=ms paying=paying/> })}
+                    {hold_left_ms.map(|ms| view! { <HoldTimer left_ms=ms paying=paying/> })}
                     <table class="cart">
                         <caption class="visually-hidden">{tr("cart.caption")}</caption>
                         <thead>
@@ -213,17 +213,21 @@ fn Cart(
     }
 }
 
-/// How long the seats stay held. Counts down in the browser; the server-rendered text is the
-/// same minute count so the page makes sense before hydration and without JavaScript.
+/// How long the seats stay held. Counts down in the browser from the time left when the server
+/// answered (the browser's clock may be wrong or in another zone: only its elapsed time is
+/// used); the server-rendered text is the same minute count so the page makes sense before
+/// hydration and without JavaScript.
 #[component]
-fn HoldTimer(expires_at_ms: i64, paying: bool) -> impl IntoView {
+fn HoldTimer(left_ms: i64, paying: bool) -> impl IntoView {
     let lang = use_lang().code();
     let tr = move |key: &str| t!(key, locale = lang).to_string();
-    let (now_ms, set_now_ms) = signal(None::<i64>);
+    // milliseconds elapsed since the timer started in this browser
+    let (elapsed_ms, set_elapsed_ms) = signal(None::<i64>);
     Effect::new(move |_| {
-        set_now_ms.set(Some(js_now()));
+        let start = js_now();
+        set_elapsed_ms.set(Some(0));
         let handle = set_interval_with_handle(
-            move || set_now_ms.set(Some(js_now())),
+            move || set_elapsed_ms.set(Some((js_now() - start).max(0))),
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -233,9 +237,9 @@ fn HoldTimer(expires_at_ms: i64, paying: bool) -> impl IntoView {
         });
     });
     let remaining = move || {
-        now_ms
+        elapsed_ms
             .get()
-            .map(|now| ((expires_at_ms - now) / 1000).max(0))
+            .map(|elapsed| ((left_ms - elapsed) / 1000).max(0))
     };
     let text = move || match remaining() {
         _ if paying => tr("timer.paying"),
