@@ -282,6 +282,13 @@ pub fn message(key: &str, lang: Lang) -> String {
     tr(key, lang)
 }
 
+/// Invisible characters that reorder or hide text (bidirectional overrides and isolates such
+/// as U+202E, zero-width characters, the byte-order mark): a name or address line that holds
+/// one would print differently on tickets, e-mails and S-360's screens than it reads here.
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
+
 pub(crate) fn check_name(
     v: &str,
     field: &str,
@@ -313,7 +320,7 @@ pub(crate) fn check_name(
         ));
     } else if v
         .chars()
-        .any(|c| c.is_control() || "<>{}[]@#$%^*=|\\/".contains(c))
+        .any(|c| c.is_control() || is_invisible_format(c) || "<>{}[]@#$%^*=|\\/".contains(c))
     {
         bad.0.push((
             field.into(),
@@ -396,7 +403,9 @@ pub(crate) fn check_address(
         (&out.line2, "line2", "account.street2"),
         (&out.town, "town", "account.town"),
     ] {
-        if v.chars().count() > MAX_LINE || v.chars().any(char::is_control) {
+        if v.chars().count() > MAX_LINE
+            || v.chars().any(|c| c.is_control() || is_invisible_format(c))
+        {
             bad.0.push((
                 format!("{prefix}.{f}"),
                 t!(
@@ -663,6 +672,27 @@ mod tests {
         assert_eq!(p.addresses[0].1.country_code, "CH");
         assert_eq!(p.addresses[1].0, "B");
         assert!(p.newsletter && !p.partner_offers);
+    }
+
+    #[test]
+    fn names_and_addresses_refuse_text_reordering_characters() {
+        for hidden in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}'] {
+            let mut f = form();
+            f.last_name = format!("Love{hidden}lace");
+            f.main.line1 = format!("Rue{hidden} de Bourg 1");
+            let bad = validate(&f, Lang::En).unwrap_err();
+            let fields: Vec<&str> = bad.0.iter().map(|(f, _)| f.as_str()).collect();
+            assert_eq!(
+                fields,
+                ["last_name", "main.line1"],
+                "U+{:04X}",
+                hidden as u32
+            );
+        }
+        // accents, apostrophes, hyphens and non-Latin scripts are names
+        let mut f = form();
+        f.last_name = "O'Brien-Łukasiewicz Müller 山田".into();
+        assert!(validate(&f, Lang::En).is_ok());
     }
 
     #[test]

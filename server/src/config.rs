@@ -131,6 +131,8 @@ pub struct Settings {
     /// Places one client address may have held in any 10 minutes (`SHOP_HOLDS_PER_CLIENT`,
     /// 0 = no limit).
     pub holds_per_client: u32,
+    /// Every institution is served over https: responses carry `Strict-Transport-Security`.
+    pub hsts: bool,
 }
 
 /// A secret setting: `Debug` prints `<redacted>`.
@@ -431,9 +433,17 @@ impl Settings {
             Some(v) => num("S360_RATE_LIMIT_PER_MINUTE", v)? as u32,
             None => file.s360_rate_limit_per_minute.unwrap_or(60),
         };
+        // served over https (every institution's public origin says so): Secure cookies and
+        // HSTS unless told otherwise
+        let all_https = !tenants.is_empty()
+            && tenants.iter().all(|t| {
+                t.public_origin
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with("https://"))
+            });
         let secure = match env("SHOP_SESSION_SECURE_COOKIE") {
             Some(v) => boolean("SHOP_SESSION_SECURE_COOKIE", v)?,
-            None => file.session_secure_cookie.unwrap_or(false),
+            None => file.session_secure_cookie.unwrap_or(all_https),
         };
         let idle = match env("SHOP_SESSION_IDLE_MINUTES") {
             Some(v) => num("SHOP_SESSION_IDLE_MINUTES", v)?,
@@ -560,6 +570,7 @@ impl Settings {
             },
             metrics_token,
             holds_per_client,
+            hsts: all_https,
         })
     }
 }
@@ -795,6 +806,13 @@ mod tests {
         assert!(s.strict_hosts);
         with_origin.push(("SHOP_STRICT_HOSTS", "false"));
         assert!(!load(&with_origin).unwrap().strict_hosts);
+        // served over https: Secure cookies and HSTS by default
+        let s = load(&with_origin).unwrap();
+        assert!(s.session_secure_cookie && s.hsts);
+        with_origin.push(("SHOP_SESSION_SECURE_COOKIE", "false"));
+        assert!(!load(&with_origin).unwrap().session_secure_cookie);
+        let dev = load(&[]).unwrap();
+        assert!(!dev.session_secure_cookie && !dev.hsts);
         // the embedded sandbox is local development: any host, the default institution
         assert!(!load(&[]).unwrap().strict_hosts);
     }

@@ -44,8 +44,15 @@ pub fn is_private(path: &str) -> bool {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
+/// What `security_headers` adds: the CSP, and HSTS when the shop is served over https.
+#[derive(Clone)]
+pub struct Policy {
+    pub csp: HeaderValue,
+    pub hsts: bool,
+}
+
 pub async fn security_headers(
-    State(csp): State<HeaderValue>,
+    State(Policy { csp, hsts }): State<Policy>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -62,6 +69,13 @@ pub async fn security_headers(
         h.entry(HeaderName::from_static(name)).or_insert(v);
     };
     set(h, "content-security-policy", csp);
+    if hsts {
+        set(
+            h,
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     set(
         h,
         "x-content-type-options",

@@ -250,7 +250,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             crate::csrf::same_origin_only,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            csp,
+            crate::headers::Policy {
+                csp,
+                hsts: settings.hsts,
+            },
             crate::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn_with_state(

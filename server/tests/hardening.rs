@@ -218,3 +218,44 @@ async fn one_client_cannot_hoard_seats() {
     assert_eq!(held, allowed, "holds granted to one address");
     assert_eq!(refused_at, Some(allowed));
 }
+
+/// Served over https (every institution's public origin is https): the session cookie is
+/// `Secure` and responses carry HSTS by default; in local development neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_origins_mean_secure_cookies_and_hsts() {
+    let shop = Shop::start(&[
+        ("SHOP_PUBLIC_ORIGIN_CUBE", "https://tickets.cube.example"),
+        ("SHOP_PUBLIC_ORIGIN_MOSA", "https://tickets.mosa.example"),
+        ("SHOP_PUBLIC_ORIGIN_PLAY", "https://tickets.play.example"),
+    ])
+    .await;
+    assert!(shop.running.state.shop.tenants.len() == 3);
+    let b = support::Browser::new(&shop.base);
+    let r = b.get("/").await;
+    assert_eq!(
+        r.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
+    // starting a login sets the shop's login cookie, Secure like the session's
+    let r = b.get("/login").await;
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .filter(|c| c.starts_with("shop_"))
+        .collect();
+    assert!(
+        !cookies.is_empty(),
+        "no cookie from /login ({})",
+        r.status()
+    );
+    for c in &cookies {
+        assert!(c.contains("Secure"), "{c}");
+    }
+    let dev = Shop::start(&[]).await;
+    let r = reqwest::get(format!("{}/", dev.base)).await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+}
