@@ -1,5 +1,7 @@
 //! The real application on a free port, driven over HTTP.
 
+mod support;
+
 use std::time::Duration;
 
 use server::config::Settings;
@@ -361,30 +363,6 @@ fn readme_stays_a_readable_document_with_the_two_commands() {
     }
 }
 
-/// A data directory of its own for a restarted shop, removed at the end.
-struct RestartDataDir(std::path::PathBuf);
-
-impl RestartDataDir {
-    fn new(name: &str) -> RestartDataDir {
-        let dir = std::env::temp_dir().join(format!(
-            "shop-restart-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        RestartDataDir(dir)
-    }
-}
-
-impl Drop for RestartDataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Starts the shop on a separately run S-360 (CUBE only) with `data` as `SHOP_DATA_DIR`;
 /// returns its base URL and how long it took to be ready.
 async fn start_on(
@@ -462,7 +440,7 @@ async fn a_restart_within_ten_minutes_is_ready_at_once() {
             assert!(html.contains("4 products on sale"), "the catalog is served");
         }
     };
-    let data = RestartDataDir::new("kept");
+    let data = support::TempDir::new("kept");
 
     let (base, _, first) = start_on(&s360, &data.0).await;
     home(base).await;
@@ -490,7 +468,7 @@ async fn a_restart_within_ten_minutes_is_ready_at_once() {
 
     // restarted without the disk copy (a new machine): getCatalogDetailed is refused for
     // ~10 minutes, and the catalog comes through setupService within seconds
-    let empty = RestartDataDir::new("empty");
+    let empty = support::TempDir::new("empty");
     let (base, took, _third) = start_on(&s360, &empty.0).await;
     assert!(took < Duration::from_secs(10), "ready after {took:?}");
     home(base).await;

@@ -7,43 +7,17 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use leptos::server_fn::ServerFn;
 use s360::model::order::{OrderId, OrderState};
 use s360::model::ticket::{GetTicketsRequest, TicketData};
-use support::{location, log_in, Browser, Shop};
+use support::{location, log_in, Browser, Shop, TempDir};
 
 const QUANTITY: u32 = 2;
 const PAYS: &str = "4111111111111111";
 
-/// A data directory of the shop's own, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "shop-tickets-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The shop with the site's static files (the institutions' logos) where the server finds them.
 async fn start() -> (Shop, TempDir) {
-    let data = TempDir::new();
+    let data = TempDir::new("tickets");
     let public = concat!(env!("CARGO_MANIFEST_DIR"), "/../public");
     let shop = Shop::start(&[
         ("SHOP_DATA_DIR", data.0.to_str().unwrap()),
