@@ -8,7 +8,7 @@
 //! Connect provider on loopback whose accounts say what the tests need about their e-mail
 //! (verified, not verified, not said at all) and which counts its discovery requests.
 
-mod support;
+use crate::support;
 
 use sandbox::oidc::TokenFault;
 use support::{location, log_in, sandbox_sign_in, Browser, Shop};

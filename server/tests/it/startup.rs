@@ -1,6 +1,6 @@
 //! The real application on a free port, driven over HTTP.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! that post tickets, the ticket holders' names for nominative products, each checked on the
 //! server with a message per field, then written to the S-360 order exactly once per choice.
 
-mod support;
+use crate::support;
 
 use leptos::server_fn::ServerFn;
 use s360::model::order::{ComposedProductOperation, CreateOrUpdateOrderRequest, OrderId};

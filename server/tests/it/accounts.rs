@@ -2,7 +2,7 @@
 //! session; a deletion S-360 cannot do is told on the shop's own page; a third-party login finds
 //! its contact by SSO id even after the e-mail changed.
 
-mod support;
+use crate::support;
 
 use support::{location, log_in, Browser, Shop};
 

@@ -2,7 +2,7 @@
 //! are refused unless they come from the shop's own origin; S-PAY's server-to-server
 //! notification is exempt.
 
-mod support;
+use crate::support;
 
 use leptos::server_fn::ServerFn;
 use support::{location, log_in, Browser, Shop};

@@ -1,8 +1,6 @@
 //! Shared by the account tests (auth, csrf, sessions): the real shop on a free port and a
 //! minimal browser (one cookie, no automatic redirects, `Origin` on state-changing requests).
 
-#![allow(dead_code)]
-
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! its files without the secret link and finds the order in their history; another buyer, a
 //! wrong secret or no secret get the same 404 as an order that does not exist.
 
-mod support;
+use crate::support;
 
 use leptos::server_fn::ServerFn;
 use s360::model::order::{OrderId, OrderState};

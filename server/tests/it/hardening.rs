@@ -3,7 +3,7 @@
 //! are refused when the shop runs for real, and oversized bodies are refused before they are
 //! read.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! order each accepted choice creates (a visit pass with its time slot, an open pass, a service,
 //! a season ticket on every match).
 
-mod support;
+use crate::support;
 
 use leptos::server_fn::ServerFn;
 use s360::model::catalog::{Product, ProductFamilyType};

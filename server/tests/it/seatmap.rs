@@ -4,7 +4,7 @@
 //! seat, another institution's performance, a tariff not sold, a seat taken meanwhile) are
 //! refused with a message in the buyer's language.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -3,7 +3,6 @@
 //! outages arriving in every order. Each case checks exactly one sale: the order CLOSED, the
 //! right number of tickets, the stock taken once, the buyer's view, and no 5xx.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,39 +13,13 @@ use sandbox::faults::Faults;
 use server::config::Settings;
 use server::startup::Running;
 
+use crate::support::TempDir;
+
 const QUANTITY: u32 = 2;
 const PAYS: &str = "4111111111111111";
 const REFUSED: &str = "4000000000000002";
 /// 3-D Secure in the sandbox: paid after the pending delay, without freezing the hold.
 const AUTHENTICATES: &str = "4000000000003220";
-
-/// A directory of its own for each shop's `SHOP_DATA_DIR`, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "shop-payment-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 struct Shop {
     base: String,

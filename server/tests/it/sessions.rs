@@ -3,7 +3,7 @@
 //! skipped with a message when the binary is not installed). A login in progress stores no
 //! session.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
