@@ -1,6 +1,6 @@
 //! Tickets after a sale: the printed PDF and its QR code, reprints, the access-control lists.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

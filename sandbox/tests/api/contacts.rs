@@ -1,7 +1,6 @@
 //! `contactInformationPublicService` over real HTTP, through the typed client.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use s360::client::Error;
 use s360::model::contact::*;

@@ -1,10 +1,9 @@
 //! Shipment modes and shipments over real HTTP on loopback, through the typed client.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use s360::client::{Client, Error};
-use s360::model::catalog::{CatalogData, PosConfigData, ProductFamilyType};
+use s360::model::catalog::{PosConfigData, ProductFamilyType};
 use s360::model::contact::AddressId;
 use s360::model::order::*;
 use s360::model::shipment::*;
@@ -28,65 +27,12 @@ fn buyer(sb: &Sandbox, code: &str, email: &str) -> (String, Vec<(AddressId, Stri
     (c.data.contact_number.clone(), addresses)
 }
 
-/// `quantity` standing places for the first performance of a PLAY match, bought by `buyer`.
-fn standing(
-    cat: &CatalogData,
-    pos: &PosConfigData,
-    match_code: &str,
-    quantity: u32,
-    buyer: Option<&str>,
-) -> CreateOrUpdateOrderRequest {
-    let m = product(cat, match_code);
-    let perf = &m.event.as_ref().unwrap().performances[0];
-    let standing = perf
-        .seat_categories
-        .iter()
-        .find(|c| c.code == "STANDING")
-        .unwrap()
-        .id;
-    CreateOrUpdateOrderRequest {
-        point_of_sales_id: Some(pos.pos_id),
-        purchasers_info: buyer
-            .map(|b| PurchaserInfo {
-                contact_reference: b.into(),
-            })
-            .into_iter()
-            .collect(),
-        single_entry_operations: vec![SingleEntryOperation {
-            performance_id: perf.id,
-            seat_category_id: standing,
-            audience_sub_category_id: tariff(cat, "ADULT"),
-            quantity,
-            contingent_id: None,
-            price_level_id: None,
-            seat_ids: None,
-        }],
-        ..Default::default()
-    }
-}
-
-fn close_req(order_id: OrderId) -> CloseOrderRequest {
-    CloseOrderRequest {
-        request_id: None,
-        order_id,
-        order_type: OrderType::Sale,
-        purchaser_info: None,
-        generate_bar_codes: Some(true),
-        max_waiting_time: None,
-        payments: vec![],
-    }
-}
-
 fn codes(modes: &[ShipmentModeData]) -> Vec<&str> {
     modes.iter().map(|m| m.code.as_str()).collect()
 }
 
 fn mode<'a>(modes: &'a [ShipmentModeData], code: &str) -> &'a ShipmentModeData {
     modes.iter().find(|m| m.code == code).unwrap()
-}
-
-fn is_code(e: &Error, code: &str) -> bool {
-    matches!(e, Error::Other(c, _) if c == code)
 }
 
 async fn modes(

@@ -1,7 +1,6 @@
 //! Orders, seats and S-PAY payments over real HTTP on loopback, through the typed client.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,22 +48,6 @@ fn single(
         }],
         ..Default::default()
     }
-}
-
-fn close_req(order_id: OrderId) -> CloseOrderRequest {
-    CloseOrderRequest {
-        request_id: None,
-        order_id,
-        order_type: OrderType::Sale,
-        purchaser_info: None,
-        generate_bar_codes: Some(true),
-        max_waiting_time: None,
-        payments: vec![],
-    }
-}
-
-fn is_code(e: &Error, code: &str) -> bool {
-    matches!(e, Error::Other(c, _) if c == code)
 }
 
 /// A receiver for payment notifications and webhooks: every POST body arrives on the channel.
