@@ -322,627 +322,118 @@ const QR_SIZE: f32 = 170.0;
 /// Where the values of the details start.
 const VALUE_X: f32 = 132.0;
 
-/// The base-14 fonts' WinAnsi encoding (close to Latin-1): what fits, `?` for the rest.
-fn win_ansi(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match c {
-            '€' => 0x80,
-            '‚' => 0x82,
-            '„' => 0x84,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            // the narrow no-break space French amounts are grouped with
-            '\u{202f}' | '\u{2009}' => 0xa0,
-            c if (c as u32) < 0x100 => c as u32 as u8,
-            _ => b'?',
-        })
-        .collect()
-}
-
-/// Helvetica's advance widths (1/1000 em) of ASCII 32..=126 (Adobe's AFM).
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
-
-/// The width of `s` in points (Helvetica; the bold face is about 6 % wider).
-fn text_width(s: &str, size: f32, bold: bool) -> f32 {
-    let units: u32 = s
-        .chars()
-        .map(|c| match c as u32 {
-            n @ 32..=126 => HELVETICA[(n - 32) as usize] as u32,
-            _ => 556,
-        })
-        .sum();
-    units as f32 * size / 1000.0 * if bold { 1.06 } else { 1.0 }
-}
-
-/// `s` in lines no wider than `width` (a word longer than a line stays whole).
-fn wrap(s: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in s.split_whitespace() {
-        let candidate = if current.is_empty() {
-            word.to_string()
-        } else {
-            format!("{current} {word}")
-        };
-        if text_width(&candidate, size, bold) > width && !current.is_empty() {
-            lines.push(std::mem::take(&mut current));
-            current = word.to_string();
-        } else {
-            current = candidate;
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-/// `#rgb` or `#rrggbb` as PDF colour components.
-fn hex_color(hex: &str) -> Option<(f32, f32, f32)> {
-    let h = hex.trim().strip_prefix('#')?;
-    let digits: Vec<u8> = match h.len() {
-        3 => h
-            .chars()
-            .map(|c| c.to_digit(16).map(|d| (d * 17) as u8))
-            .collect::<Option<_>>()?,
-        6 => (0..3)
-            .map(|i| u8::from_str_radix(h.get(i * 2..i * 2 + 2)?, 16).ok())
-            .collect::<Option<_>>()?,
-        _ => return None,
-    };
-    Some((
-        digits[0] as f32 / 255.0,
-        digits[1] as f32 / 255.0,
-        digits[2] as f32 / 255.0,
-    ))
-}
-
-struct Fonts;
-
-impl Fonts {
-    const REGULAR: Name<'static> = Name(b"F1");
-    const BOLD: Name<'static> = Name(b"F2");
-}
-
-fn text(c: &mut Content, font: Name, size: f32, x: f32, y: f32, s: &str) {
-    c.begin_text()
-        .set_font(font, size)
-        .next_line(x, y)
-        .show(Str(&win_ansi(s)))
-        .end_text();
-}
+// The drawing (WinAnsi text, colours, the QR code, the SVG logo, the document) is the
+// `ticket-pdf` crate's, shared with the sandbox's printed tickets; this is the layout.
+use ticket_pdf::text::{show as text, text_width, wrap};
+use ticket_pdf::{Document, Font, Info, Logo, Qr, Rgb};
 
 /// One ticket's page.
 fn ticket_page(
     c: &mut Content,
     sheet: &TicketSheet,
     ticket: &purchase::TicketCard,
-    logo: Option<&[Shape]>,
-    logo_box: Option<ViewBox>,
+    logo: Option<&Logo>,
 ) {
-    let brand = hex_color(&sheet.branding.brand_color).unwrap_or((0.11, 0.31, 0.57));
-    let on_brand = hex_color(&sheet.branding.on_brand_color).unwrap_or((1.0, 1.0, 1.0));
-    let accent = hex_color(&sheet.branding.accent_color).unwrap_or(brand);
-    let ink = (0.1, 0.1, 0.1);
-    let muted = (0.33, 0.33, 0.33);
+    let brand = Rgb::hex(&sheet.branding.brand_color).unwrap_or(Rgb(0.11, 0.31, 0.57));
+    let on_brand = Rgb::hex(&sheet.branding.on_brand_color).unwrap_or(Rgb::WHITE);
+    let accent = Rgb::hex(&sheet.branding.accent_color).unwrap_or(brand);
+    let ink = Rgb(0.1, 0.1, 0.1);
+    let muted = Rgb(0.33, 0.33, 0.33);
     let width = PAGE_W - 2.0 * MARGIN;
 
     // the brand band: logo and name
-    c.set_fill_rgb(brand.0, brand.1, brand.2)
-        .rect(0.0, PAGE_H - BAND, PAGE_W, BAND)
-        .fill_nonzero();
+    brand.fill(c);
+    c.rect(0.0, PAGE_H - BAND, PAGE_W, BAND).fill_nonzero();
     let mut name_x = MARGIN;
-    if let (Some(shapes), Some(vb)) = (logo, logo_box) {
-        c.begin_marked_content(Name(b"Logo"));
-        draw_svg(
-            c,
-            shapes,
-            vb,
-            MARGIN,
-            PAGE_H - BAND + (BAND - LOGO) / 2.0,
-            LOGO,
-        );
-        c.end_marked_content();
+    if let Some(logo) = logo {
+        logo.draw(c, MARGIN, PAGE_H - BAND + (BAND - LOGO) / 2.0, LOGO);
         name_x = MARGIN + LOGO + 14.0;
     }
-    c.set_fill_rgb(on_brand.0, on_brand.1, on_brand.2);
-    let name_lines = wrap(&sheet.shop_name, 18.0, true, PAGE_W - MARGIN - name_x);
+    on_brand.fill(c);
+    let name_lines = wrap(&sheet.shop_name, Font::Bold, 18.0, PAGE_W - MARGIN - name_x);
     let mut y = PAGE_H - BAND / 2.0 + 6.0 * (name_lines.len().min(2) as f32 - 1.0) - 6.0;
     for l in name_lines.iter().take(2) {
-        text(c, Fonts::BOLD, 18.0, name_x, y, l);
+        text(c, Font::Bold, 18.0, name_x, y, l);
         y -= 22.0;
     }
 
     // what and when
     let mut y = PAGE_H - BAND - 34.0;
-    c.set_fill_rgb(ink.0, ink.1, ink.2);
-    for l in wrap(&ticket.product, 20.0, true, width) {
-        text(c, Fonts::BOLD, 20.0, MARGIN, y, &l);
+    ink.fill(c);
+    for l in wrap(&ticket.product, Font::Bold, 20.0, width) {
+        text(c, Font::Bold, 20.0, MARGIN, y, &l);
         y -= 24.0;
     }
     if let Some(when) = &ticket.when {
-        c.set_fill_rgb(accent.0, accent.1, accent.2);
-        for l in wrap(when, 13.0, true, width) {
-            text(c, Fonts::BOLD, 13.0, MARGIN, y, &l);
+        accent.fill(c);
+        for l in wrap(when, Font::Bold, 13.0, width) {
+            text(c, Font::Bold, 13.0, MARGIN, y, &l);
             y -= 17.0;
         }
     }
     y -= 4.0;
-    c.set_fill_rgb(accent.0, accent.1, accent.2)
-        .rect(MARGIN, y, width, 1.5)
-        .fill_nonzero();
+    accent.fill(c);
+    c.rect(MARGIN, y, width, 1.5).fill_nonzero();
     y -= 20.0;
 
     // the details: label, value
     for (label, value) in &ticket.details {
-        c.set_fill_rgb(muted.0, muted.1, muted.2);
-        text(c, Fonts::REGULAR, 10.0, MARGIN, y, label);
-        c.set_fill_rgb(ink.0, ink.1, ink.2);
-        for l in wrap(value, 12.0, true, PAGE_W - MARGIN - VALUE_X) {
-            text(c, Fonts::BOLD, 12.0, VALUE_X, y, &l);
+        muted.fill(c);
+        text(c, Font::Regular, 10.0, MARGIN, y, label);
+        ink.fill(c);
+        for l in wrap(value, Font::Bold, 12.0, PAGE_W - MARGIN - VALUE_X) {
+            text(c, Font::Bold, 12.0, VALUE_X, y, &l);
             y -= 15.0;
         }
         y -= 4.0;
     }
 
-    // the QR code of the barcode, quiet zone included, as vector squares
-    if let Ok(code) = QrCode::with_error_correction_level(ticket.barcode.as_bytes(), EcLevel::M) {
-        let n = code.width();
-        let module = QR_SIZE / (n as f32 + 8.0);
-        let x0 = (PAGE_W - module * n as f32) / 2.0;
-        let y0 = (y - 12.0 - module * n as f32).max(MARGIN + 60.0);
-        c.set_fill_gray(1.0)
-            .rect(
-                x0 - 4.0 * module,
-                y0 - 4.0 * module,
-                module * (n as f32 + 8.0),
-                module * (n as f32 + 8.0),
-            )
-            .fill_nonzero();
-        c.begin_marked_content(Name(b"QR"));
-        c.set_fill_gray(0.0);
-        for (i, color) in code.to_colors().iter().enumerate() {
-            if *color == Color::Dark {
-                let (mx, my) = (i % n, i / n);
-                c.rect(
-                    x0 + mx as f32 * module,
-                    y0 + (n - 1 - my) as f32 * module,
-                    module,
-                    module,
-                );
-            }
-        }
-        c.fill_nonzero();
-        c.end_marked_content();
-        c.set_fill_rgb(ink.0, ink.1, ink.2);
-        let bw = text_width(&ticket.barcode, 11.0, false);
+    // the QR code of the barcode on white, quiet zone included, as vector squares
+    if let Some(qr) = Qr::new(&ticket.barcode) {
+        let module = qr.module_for(QR_SIZE);
+        let x0 = (PAGE_W - qr.side(module)) / 2.0;
+        let y0 = (y - 12.0 - qr.side(module)).max(MARGIN + 60.0);
+        qr.draw_quiet_zone(c, x0, y0, module);
+        qr.draw(c, x0, y0, module);
+        ink.fill(c);
+        let bw = text_width(&ticket.barcode, Font::Regular, 11.0);
         text(
             c,
-            Fonts::REGULAR,
+            Font::Regular,
             11.0,
             (PAGE_W - bw) / 2.0,
-            y0 - 4.0 * module - 10.0,
+            y0 - Qr::QUIET_ZONE as f32 * module - 10.0,
             &ticket.barcode,
         );
     }
 
     // how to use it
-    c.set_fill_rgb(muted.0, muted.1, muted.2);
-    let footer = wrap(&ticket.footer, 8.0, false, width);
+    muted.fill(c);
+    let footer = wrap(&ticket.footer, Font::Regular, 8.0, width);
     let mut y = MARGIN + 10.0 * (footer.len() as f32 - 1.0);
     for l in footer {
-        text(c, Fonts::REGULAR, 8.0, MARGIN, y, &l);
+        text(c, Font::Regular, 8.0, MARGIN, y, &l);
         y -= 10.0;
     }
-    c.set_fill_rgb(brand.0, brand.1, brand.2)
-        .rect(0.0, 0.0, PAGE_W, 6.0)
-        .fill_nonzero();
+    brand.fill(c);
+    c.rect(0.0, 0.0, PAGE_W, 6.0).fill_nonzero();
 }
 
 /// The e-tickets of `sheet` as one PDF, one page per ticket; `logo_svg` is drawn in the brand
-/// band when it is an SVG this module can draw (else the institution's name alone).
+/// band when it is an SVG [`Logo`] can draw (else the institution's name alone).
 pub fn render_tickets(sheet: &TicketSheet, logo_svg: Option<&str>) -> Vec<u8> {
-    let logo = logo_svg.and_then(parse_svg);
-    let mut pdf = Pdf::new();
-    let catalog_id = Ref::new(1);
-    let tree_id = Ref::new(2);
-    let font_id = Ref::new(3);
-    let bold_id = Ref::new(4);
-    let info_id = Ref::new(5);
-    let mut next = 6;
-    let mut alloc = || {
-        let r = Ref::new(next);
-        next += 1;
-        r
-    };
-    let pages: Vec<(Ref, Ref)> = sheet.tickets.iter().map(|_| (alloc(), alloc())).collect();
-
-    pdf.catalog(catalog_id)
-        .pages(tree_id)
-        .lang(TextStr(sheet.lang.code()));
-    pdf.document_info(info_id)
-        .title(TextStr(&sheet.title))
-        .creator(TextStr(&sheet.shop_name));
-    pdf.pages(tree_id)
-        .kids(pages.iter().map(|(p, _)| *p))
-        .count(pages.len() as i32);
-    pdf.type1_font(font_id)
-        .base_font(Name(b"Helvetica"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold_id)
-        .base_font(Name(b"Helvetica-Bold"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
-
-    for (ticket, (page_id, content_id)) in sheet.tickets.iter().zip(&pages) {
-        let mut page = pdf.page(*page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
-        page.parent(tree_id);
-        page.contents(*content_id);
-        {
-            let mut resources = page.resources();
-            let mut fonts = resources.fonts();
-            fonts.pair(Fonts::REGULAR, font_id);
-            fonts.pair(Fonts::BOLD, bold_id);
-        }
-        page.finish();
+    let logo = logo_svg.and_then(Logo::parse);
+    let mut doc = Document::new(PAGE_W, PAGE_H);
+    for ticket in &sheet.tickets {
         let mut c = Content::new();
-        ticket_page(
-            &mut c,
-            sheet,
-            ticket,
-            logo.as_ref().map(|l| l.1.as_slice()),
-            logo.as_ref().map(|l| l.0),
-        );
-        pdf.stream(*content_id, &c.finish());
+        ticket_page(&mut c, sheet, ticket, logo.as_ref());
+        doc.add_page(c);
     }
-    pdf.finish()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The logo: a small subset of SVG drawn as PDF vector paths
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct ViewBox {
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Seg {
-    Move(f32, f32),
-    Line(f32, f32),
-    Cubic(f32, f32, f32, f32, f32, f32),
-    Close,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Shape {
-    path: Vec<Seg>,
-    fill: Option<(f32, f32, f32)>,
-    stroke: Option<(f32, f32, f32)>,
-    stroke_width: f32,
-    round_joins: bool,
-    round_caps: bool,
-}
-
-/// `name="value"` pairs of a tag's inside.
-fn attributes(tag: &str) -> Vec<(&str, &str)> {
-    let mut out = Vec::new();
-    let mut rest = tag;
-    while let Some(eq) = rest.find('=') {
-        let name = rest[..eq].trim();
-        let after = rest[eq + 1..].trim_start();
-        let Some(quote) = after.chars().next().filter(|q| *q == '"' || *q == '\'') else {
-            break;
-        };
-        let Some(end) = after[1..].find(quote) else {
-            break;
-        };
-        out.push((name, &after[1..1 + end]));
-        rest = &after[end + 2..];
-    }
-    out
-}
-
-/// A paint: `none`, a hex colour, black or white; `Err` for anything else (gradients, ...).
-fn paint(v: &str) -> Result<Option<(f32, f32, f32)>, ()> {
-    match v.trim() {
-        "none" | "transparent" => Ok(None),
-        "black" => Ok(Some((0.0, 0.0, 0.0))),
-        "white" => Ok(Some((1.0, 1.0, 1.0))),
-        v => hex_color(v).map(Some).ok_or(()),
-    }
-}
-
-/// Numbers of an SVG list or path: `-3.2`, `.5`, `1e-3`, separated by spaces, commas or signs.
-fn numbers(s: &str) -> Option<Vec<f32>> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    while i < b.len() {
-        if b[i] == b' ' || b[i] == b',' || b[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        if b[i] == b'-' || b[i] == b'+' {
-            i += 1;
-        }
-        let mut dot = false;
-        while i < b.len() && (b[i].is_ascii_digit() || (b[i] == b'.' && !dot)) {
-            dot |= b[i] == b'.';
-            i += 1;
-        }
-        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-            i += 1;
-            if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-                i += 1;
-            }
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-        }
-        out.push(s[start..i].parse().ok()?);
-    }
-    Some(out)
-}
-
-/// Path data with M, L, H, V, C, S, Q, Z (absolute and relative); `None` for arcs or errors.
-fn path_data(d: &str) -> Option<Vec<Seg>> {
-    let mut segs = Vec::new();
-    let (mut cx, mut cy, mut sx, mut sy) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-    // the last cubic's second control point, for S
-    let mut last_ctrl: Option<(f32, f32)> = None;
-    let mut rest = d.trim();
-    while !rest.is_empty() {
-        let cmd = rest.chars().next()?;
-        if !cmd.is_ascii_alphabetic() {
-            return None;
-        }
-        let end = rest[1..]
-            .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-            .map_or(rest.len(), |i| i + 1);
-        let args = numbers(&rest[1..end])?;
-        rest = rest[end..].trim_start();
-        let rel = cmd.is_ascii_lowercase();
-        let arity = match cmd.to_ascii_uppercase() {
-            'M' | 'L' => 2,
-            'H' | 'V' => 1,
-            'C' => 6,
-            'S' | 'Q' => 4,
-            'Z' => 0,
-            _ => return None,
-        };
-        if arity == 0 {
-            segs.push(Seg::Close);
-            (cx, cy) = (sx, sy);
-            last_ctrl = None;
-            continue;
-        }
-        if args.is_empty() || args.len() % arity != 0 {
-            return None;
-        }
-        for (k, a) in args.chunks(arity).enumerate() {
-            let (ox, oy) = if rel { (cx, cy) } else { (0.0, 0.0) };
-            match cmd.to_ascii_uppercase() {
-                'M' if k == 0 => {
-                    (cx, cy) = (ox + a[0], oy + a[1]);
-                    (sx, sy) = (cx, cy);
-                    segs.push(Seg::Move(cx, cy));
-                    last_ctrl = None;
-                }
-                'M' | 'L' => {
-                    (cx, cy) = (ox + a[0], oy + a[1]);
-                    segs.push(Seg::Line(cx, cy));
-                    last_ctrl = None;
-                }
-                'H' => {
-                    cx = if rel { cx + a[0] } else { a[0] };
-                    segs.push(Seg::Line(cx, cy));
-                    last_ctrl = None;
-                }
-                'V' => {
-                    cy = if rel { cy + a[0] } else { a[0] };
-                    segs.push(Seg::Line(cx, cy));
-                    last_ctrl = None;
-                }
-                'C' => {
-                    let (x1, y1, x2, y2) = (ox + a[0], oy + a[1], ox + a[2], oy + a[3]);
-                    (cx, cy) = (ox + a[4], oy + a[5]);
-                    segs.push(Seg::Cubic(x1, y1, x2, y2, cx, cy));
-                    last_ctrl = Some((x2, y2));
-                }
-                'S' => {
-                    let (x1, y1) =
-                        last_ctrl.map_or((cx, cy), |(px, py)| (2.0 * cx - px, 2.0 * cy - py));
-                    let (x2, y2) = (ox + a[0], oy + a[1]);
-                    (cx, cy) = (ox + a[2], oy + a[3]);
-                    segs.push(Seg::Cubic(x1, y1, x2, y2, cx, cy));
-                    last_ctrl = Some((x2, y2));
-                }
-                // a quadratic as the cubic it is
-                _ => {
-                    let (qx, qy) = (ox + a[0], oy + a[1]);
-                    let (ex, ey) = (ox + a[2], oy + a[3]);
-                    segs.push(Seg::Cubic(
-                        cx + 2.0 / 3.0 * (qx - cx),
-                        cy + 2.0 / 3.0 * (qy - cy),
-                        ex + 2.0 / 3.0 * (qx - ex),
-                        ey + 2.0 / 3.0 * (qy - ey),
-                        ex,
-                        ey,
-                    ));
-                    (cx, cy) = (ex, ey);
-                    last_ctrl = None;
-                }
-            }
-        }
-    }
-    Some(segs)
-}
-
-/// Bézier circle constant.
-const KAPPA: f32 = 0.552_284_8;
-
-fn ellipse(cx: f32, cy: f32, rx: f32, ry: f32) -> Vec<Seg> {
-    let (kx, ky) = (rx * KAPPA, ry * KAPPA);
-    vec![
-        Seg::Move(cx + rx, cy),
-        Seg::Cubic(cx + rx, cy + ky, cx + kx, cy + ry, cx, cy + ry),
-        Seg::Cubic(cx - kx, cy + ry, cx - rx, cy + ky, cx - rx, cy),
-        Seg::Cubic(cx - rx, cy - ky, cx - kx, cy - ry, cx, cy - ry),
-        Seg::Cubic(cx + kx, cy - ry, cx + rx, cy - ky, cx + rx, cy),
-        Seg::Close,
-    ]
-}
-
-fn rounded_rect(x: f32, y: f32, w: f32, h: f32, rx: f32, ry: f32) -> Vec<Seg> {
-    let (rx, ry) = (rx.clamp(0.0, w / 2.0), ry.clamp(0.0, h / 2.0));
-    let (kx, ky) = (rx * (1.0 - KAPPA), ry * (1.0 - KAPPA));
-    vec![
-        Seg::Move(x + rx, y),
-        Seg::Line(x + w - rx, y),
-        Seg::Cubic(x + w - kx, y, x + w, y + ky, x + w, y + ry),
-        Seg::Line(x + w, y + h - ry),
-        Seg::Cubic(x + w, y + h - ky, x + w - kx, y + h, x + w - rx, y + h),
-        Seg::Line(x + rx, y + h),
-        Seg::Cubic(x + kx, y + h, x, y + h - ky, x, y + h - ry),
-        Seg::Line(x, y + ry),
-        Seg::Cubic(x, y + ky, x + kx, y, x + rx, y),
-        Seg::Close,
-    ]
-}
-
-/// The shapes of a simple SVG (`rect`, `circle`, `ellipse`, `path` with plain fill and stroke
-/// attributes, no transforms, styles or gradients), or `None` when it uses anything else.
-fn parse_svg(svg: &str) -> Option<(ViewBox, Vec<Shape>)> {
-    let mut view_box = None;
-    let mut shapes = Vec::new();
-    let mut rest = svg;
-    while let Some(open) = rest.find('<') {
-        let close = rest[open..].find('>')? + open;
-        let tag = rest[open + 1..close].trim_end_matches('/').trim();
-        rest = &rest[close + 1..];
-        if tag.starts_with('?') || tag.starts_with('!') || tag.starts_with('/') {
-            continue;
-        }
-        let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
-        let attrs = attributes(attrs);
-        let get = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let num = |k: &str| get(k).map_or(Some(0.0), |v| v.trim().parse::<f32>().ok());
-        if attrs.iter().any(|(n, _)| {
-            matches!(
-                *n,
-                "transform"
-                    | "style"
-                    | "class"
-                    | "opacity"
-                    | "fill-opacity"
-                    | "clip-path"
-                    | "mask"
-                    | "filter"
-            )
-        }) {
-            return None;
-        }
-        let path = match name {
-            "svg" => {
-                let v = numbers(get("viewBox")?)?;
-                if v.len() != 4 || v[2] <= 0.0 || v[3] <= 0.0 {
-                    return None;
-                }
-                view_box = Some(ViewBox {
-                    x: v[0],
-                    y: v[1],
-                    w: v[2],
-                    h: v[3],
-                });
-                continue;
-            }
-            "title" | "desc" => continue,
-            "g" if attrs.is_empty() => continue,
-            "rect" => {
-                let rx = get("rx")
-                    .or(get("ry"))
-                    .map_or(Some(0.0), |v| v.parse().ok())?;
-                let ry = get("ry")
-                    .or(get("rx"))
-                    .map_or(Some(0.0), |v| v.parse().ok())?;
-                rounded_rect(num("x")?, num("y")?, num("width")?, num("height")?, rx, ry)
-            }
-            "circle" => {
-                let r = num("r")?;
-                ellipse(num("cx")?, num("cy")?, r, r)
-            }
-            "ellipse" => ellipse(num("cx")?, num("cy")?, num("rx")?, num("ry")?),
-            "path" => path_data(get("d")?)?,
-            _ => return None,
-        };
-        shapes.push(Shape {
-            path,
-            fill: get("fill").map_or(Ok(Some((0.0, 0.0, 0.0))), paint).ok()?,
-            stroke: get("stroke").map_or(Ok(None), paint).ok()?,
-            stroke_width: get("stroke-width").map_or(Some(1.0), |v| v.trim().parse().ok())?,
-            round_joins: get("stroke-linejoin") == Some("round"),
-            round_caps: get("stroke-linecap") == Some("round"),
-        });
-    }
-    Some((view_box?, shapes))
-}
-
-/// Draws `shapes` (in `vb` coordinates) into the square of side `size` at (`x`, `y`).
-fn draw_svg(c: &mut Content, shapes: &[Shape], vb: ViewBox, x: f32, y: f32, size: f32) {
-    let s = size / vb.w.max(vb.h);
-    c.save_state();
-    // SVG's y grows downwards
-    c.transform([s, 0.0, 0.0, -s, x - vb.x * s, y + size + vb.y * s]);
-    for shape in shapes {
-        if shape.fill.is_none() && shape.stroke.is_none() {
-            continue;
-        }
-        c.save_state();
-        if let Some((r, g, b)) = shape.fill {
-            c.set_fill_rgb(r, g, b);
-        }
-        if let Some((r, g, b)) = shape.stroke {
-            c.set_stroke_rgb(r, g, b).set_line_width(shape.stroke_width);
-            if shape.round_joins {
-                c.set_line_join(LineJoinStyle::RoundJoin);
-            }
-            if shape.round_caps {
-                c.set_line_cap(LineCapStyle::RoundCap);
-            }
-        }
-        for seg in &shape.path {
-            match *seg {
-                Seg::Move(x, y) => c.move_to(x, y),
-                Seg::Line(x, y) => c.line_to(x, y),
-                Seg::Cubic(x1, y1, x2, y2, x3, y3) => c.cubic_to(x1, y1, x2, y2, x3, y3),
-                Seg::Close => c.close_path(),
-            };
-        }
-        match (shape.fill.is_some(), shape.stroke.is_some()) {
-            (true, true) => c.fill_nonzero_and_stroke(),
-            (true, false) => c.fill_nonzero(),
-            _ => c.stroke(),
-        };
-        c.restore_state();
-    }
-    c.restore_state();
+    doc.finish_with(&Info {
+        lang: Some(sheet.lang.code()),
+        title: Some(&sheet.title),
+        creator: Some(&sheet.shop_name),
+    })
 }
 
 #[cfg(test)]
@@ -1000,62 +491,5 @@ mod tests {
             !ics.replace("\r\n", "").contains('\n'),
             "only CRLF line ends"
         );
-    }
-
-    #[test]
-    fn the_brand_logos_are_drawable() {
-        for svg in [
-            include_str!("../../public/brands/cube.svg"),
-            include_str!("../../public/brands/mosa.svg"),
-            include_str!("../../public/brands/play.svg"),
-        ] {
-            let (vb, shapes) = parse_svg(svg).expect("a logo in the supported subset");
-            assert_eq!((vb.w, vb.h), (40.0, 40.0));
-            assert!(shapes.len() >= 2, "{shapes:?}");
-        }
-        // anything beyond the subset falls back to the name
-        assert!(
-            parse_svg(r#"<svg viewBox="0 0 4 4"><path d="M0 0A1 1 0 0 1 2 2"/></svg>"#).is_none()
-        );
-        assert!(parse_svg(
-            r#"<svg viewBox="0 0 4 4"><rect width="4" height="4" fill="url(#g)"/></svg>"#
-        )
-        .is_none());
-    }
-
-    #[test]
-    fn path_data_reads_relative_and_implicit_commands() {
-        let segs = path_data("M20 5l13 7.5v15L20 35 7 27.5z").unwrap();
-        assert_eq!(
-            segs,
-            vec![
-                Seg::Move(20.0, 5.0),
-                Seg::Line(33.0, 12.5),
-                Seg::Line(33.0, 27.5),
-                Seg::Line(20.0, 35.0),
-                Seg::Line(7.0, 27.5),
-                Seg::Close,
-            ]
-        );
-        let segs = path_data("M20 11l8.5 6.2-3.2 10h-10.6").unwrap();
-        assert_eq!(segs.len(), 4);
-        assert!(
-            matches!(segs[2], Seg::Line(x, y) if (x - 25.3).abs() < 1e-4 && (y - 27.2).abs() < 1e-4)
-        );
-    }
-
-    #[test]
-    fn text_is_wrapped_to_the_width() {
-        let lines = wrap(
-            "Romeo and Juliet – the full production, with orchestra",
-            20.0,
-            true,
-            200.0,
-        );
-        assert!(lines.len() > 1);
-        for l in &lines {
-            assert!(text_width(l, 20.0, true) <= 200.0 || !l.contains(' '));
-        }
-        assert_eq!(win_ansi("1\u{202f}250,00 €"), b"1\xa0250,00 \x80");
     }
 }
