@@ -1,20 +1,14 @@
 //! The shop's pages. Rendered on the server (feature `ssr`) and hydrated in the browser
-//! (feature `hydrate`); data comes from server functions over the `s360` caches.
+//! (feature `hydrate`); their data comes from thin server functions over the `shop` crate.
 
-// UI strings of every page, compiled in from app/locales/*.yml (see i18n.rs)
-rust_i18n::i18n!("locales", fallback = "en");
+// UI strings of every page, compiled in from locales/*.yml (see i18n.rs)
+rust_i18n::i18n!("../locales", fallback = "en");
 
 #[cfg(feature = "ssr")]
-pub mod account;
+pub mod context;
+pub mod error;
 pub mod i18n;
-pub mod model;
-#[cfg(feature = "ssr")]
-pub mod programme;
-#[cfg(feature = "ssr")]
-pub mod purchase;
 pub mod routes;
-#[cfg(feature = "ssr")]
-pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -24,7 +18,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let lang = ssr::provide_page_lang();
+    let lang = context::provide_page_lang();
     #[cfg(not(feature = "ssr"))]
     let lang = i18n::Lang::default();
     view! {

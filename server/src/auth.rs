@@ -2,7 +2,7 @@
 //! ID token verified against the provider's JWKS). The identity provider is S-360 by default;
 //! an institution can use a third-party provider instead (`[tenants.oidc]`), whose buyers are
 //! linked to their S-360 contact by SSO id, else by e-mail, and by e-mail only when the provider
-//! says the address is verified (`app::account::link_login`).
+//! says the address is verified (`shop::account::link_login`).
 //!
 //! The login in progress (state, nonce, PKCE verifier, return path) is not kept in the session
 //! store: `GET /login` sets a short-lived cookie (`shop_login`, 10 minutes, HttpOnly, SameSite=Lax,
@@ -25,8 +25,6 @@ use std::fmt;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
-use app::model::SessionUser;
-use app::ssr::Tenant;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -41,6 +39,8 @@ use openidconnect::{
     ProviderMetadataWithLogout, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
+use shop::model::SessionUser;
+use shop::tenant::Tenant;
 use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::Session;
 
@@ -743,7 +743,7 @@ async fn complete_login(
             );
         };
         let sso_id = format!("{}|{}", p.issuer, subject.as_str());
-        let linked = app::account::link_login(
+        let linked = shop::account::link_login(
             t.catalog.client(),
             &sso_id,
             &email,
@@ -762,7 +762,7 @@ async fn complete_login(
             },
             Ok(None) => {
                 // an existing customer's account is not opened, nor a new one claimed, on an
-                // address nobody confirmed (app::account::link_login)
+                // address nobody confirmed (shop::account::link_login)
                 tracing::warn!(tenant = %t.code, issuer = %p.issuer, email_verified = ?email_verified, "login refused: the provider did not say the e-mail address is verified");
                 return problem(
                     StatusCode::FORBIDDEN,
@@ -786,18 +786,16 @@ async fn complete_login(
         }
     };
     // a new session id for the logged-in buyer (no session fixation); the cart survives
-    let provider_key = app::account::provider_key(&t);
+    let buyer = shop::session::BuyerSession::new(session.clone(), &t.code);
     let saved = async {
-        session.cycle_id().await?;
+        session.cycle_id().await.map_err(|_| shop::Error::Session)?;
         crate::sessions::stamp(session).await?;
         if p.external {
-            session
-                .insert(&provider_key, provider_host(&p.issuer))
-                .await?;
+            buyer.set_provider(&provider_host(&p.issuer)).await?;
         } else {
-            session.remove_value(&provider_key).await?;
+            buyer.forget_provider().await;
         }
-        session.insert(&app::purchase::user_key(&t), user).await
+        buyer.set_user(&user).await
     };
     if saved.await.is_err() {
         return problem(
@@ -812,24 +810,16 @@ async fn complete_login(
 /// start time is deleted (not kept in the store until it expires). Returns the user that was
 /// logged in.
 async fn end_session(t: &Tenant, session: &Session) -> Option<SessionUser> {
-    let user: Option<SessionUser> = session
-        .remove(&app::purchase::user_key(t))
-        .await
-        .ok()
-        .flatten();
-    let _ = session.remove_value(&app::account::provider_key(t)).await;
-    let created = session
-        .remove_value(crate::sessions::CREATED_KEY)
-        .await
-        .ok()
-        .flatten();
+    let buyer = shop::session::BuyerSession::new(session.clone(), &t.code);
+    let user: Option<SessionUser> = buyer.user().await;
+    buyer.forget_user().await;
+    buyer.forget_provider().await;
+    let created = shop::session::take_created_at(session).await;
     // the old record is deleted; with a new id, `is_empty` tells whether anything is left
     let _ = session.cycle_id().await;
     if !session.is_empty().await {
         if let Some(created) = created {
-            let _ = session
-                .insert_value(crate::sessions::CREATED_KEY, created)
-                .await;
+            let _ = shop::session::set_created_at(session, created).await;
         }
     }
     user
@@ -886,10 +876,11 @@ pub async fn erase_account(
     let Some(t) = state.tenant_for(&headers) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(user) = app::purchase::session_user(&t, &session).await else {
+    let buyer = shop::session::BuyerSession::new(session.clone(), &t.code);
+    let Some(user) = buyer.user().await else {
         return Redirect::to("/login?return=/account").into_response();
     };
-    if let Err(e) = app::account::delete_account(t.catalog.client(), &user.contact_number).await {
+    if let Err(e) = shop::account::delete_account(t.catalog.client(), &user.contact_number).await {
         tracing::warn!(tenant = %t.code, error = %e, "account deletion failed");
         // the shop's own page, in the buyer's language, says so: nothing was changed
         return Redirect::to("/account/delete?failed=1").into_response();

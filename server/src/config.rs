@@ -21,7 +21,7 @@ pub struct TenantConfig {
     pub hosts: Vec<String>,
     /// Colours, logo and footer links (TOML table `[tenants.branding]`).
     #[serde(default)]
-    pub branding: app::model::Branding,
+    pub branding: shop::model::Branding,
     /// Languages offered (`en`, `fr`, `de`), the first being the default for browsers that
     /// ask for none of them; empty = all three, English first.
     #[serde(default)]
@@ -176,7 +176,7 @@ struct FileConfig {
 
 /// The three demo institutions of the sandbox, with their brands.
 pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
-    let link = |label: &str, href: &str| app::model::FooterLink {
+    let link = |label: &str, href: &str| shop::model::FooterLink {
         label: label.into(),
         href: href.into(),
     };
@@ -209,7 +209,7 @@ pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
         code: code.into(),
         operator: format!("{code}_WEB"),
         secret: secret.into(),
-        branding: app::model::Branding {
+        branding: shop::model::Branding {
             brand_color: brand.into(),
             on_brand_color: "#ffffff".into(),
             accent_color: accent.into(),
@@ -333,7 +333,7 @@ impl Settings {
             if let Some(bad) = t
                 .languages
                 .iter()
-                .find(|l| app::i18n::Lang::parse(l).is_none())
+                .find(|l| shop::lang::Lang::parse(l).is_none())
             {
                 return Err(format!(
                     "tenants.languages ({}): unsupported language {bad:?} (en, fr, de)",

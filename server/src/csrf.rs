@@ -21,11 +21,11 @@
 //! A refused request gets `403 Forbidden`: a small HTML page when the client accepts HTML (a
 //! browser's form post), plain text otherwise (fetch, server functions called from wasm).
 
-use app::ssr::ShopState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use shop::tenant::ShopState;
 
 /// Paths whose state-changing requests come from servers, not browsers.
 fn exempt(path: &str) -> bool {

@@ -8,12 +8,13 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use app::purchase::{self, finalize};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use s360::model::order::{OrderId, OrderState, PaymentNotification, PaymentState};
+use s360::model::order::{OrderId, OrderState, PaymentNotification};
+use shop::payment::{finalize, payment_underway};
+use shop::session::BuyerSession;
 use tower_sessions::Session;
 
 use crate::startup::AppState;
@@ -37,7 +38,8 @@ pub async fn payment_return(
         (Some(id), Some(r)) if tenant.order_link_ok(id, r) => Some(OrderId(id)),
         _ => None,
     };
-    let Some(order_id) = purchase::paying_order(&tenant, &session).await.or(signed) else {
+    let buyer = BuyerSession::new(session, &tenant.code);
+    let Some(order_id) = buyer.paying().await.or(signed) else {
         // a reload after the order page was reached, or another browser: nothing to do here
         return Redirect::to("/cart").into_response();
     };
@@ -45,16 +47,10 @@ pub async fn payment_return(
     match finalize(&tenant, order_id).await {
         Ok(d) => {
             if d.order_state != OrderState::Running {
-                purchase::clear_cart(&tenant, &session, order_id).await;
+                buyer.order_finalised(order_id).await;
                 return Redirect::to(&order_url(order_id)).into_response();
             }
-            let underway = d.payments.iter().any(|p| {
-                matches!(
-                    p.payment_state,
-                    PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
-                )
-            });
-            if underway {
+            if payment_underway(&d) {
                 // a card being confirmed: the order page follows it
                 Redirect::to(&order_url(order_id)).into_response()
             } else {
@@ -70,15 +66,6 @@ pub async fn payment_return(
             // link is signed by the shop, so this works while S-360 is unreachable.
             Redirect::to(&order_url(order_id)).into_response()
         }
-    }
-}
-
-/// Sends the payment code's events (`app::purchase::set_reporter`) to the log.
-pub fn report_to_log(severity: purchase::Severity, message: &str) {
-    match severity {
-        purchase::Severity::Info => tracing::info!(target: "shop::payment", "{message}"),
-        purchase::Severity::Warn => tracing::warn!(target: "shop::payment", "{message}"),
-        purchase::Severity::Error => tracing::error!(target: "shop::payment", "{message}"),
     }
 }
 
@@ -177,7 +164,7 @@ pub async fn payment_notify(
     let Ok(n) = serde_json::from_slice::<PaymentNotification>(&body) else {
         return StatusCode::BAD_REQUEST;
     };
-    let Some(started) = purchase::registered_payment(&tenant, n.order_id) else {
+    let Some(started) = shop::payment::registered_payment(&tenant, n.order_id) else {
         tracing::warn!(tenant = %tenant.code, order = n.order_id.0, peer = %peer.ip(), "payment notification for an order whose payment we did not start");
         return StatusCode::NOT_FOUND;
     };

@@ -6,16 +6,16 @@
 //! `externalOrderHistoryService` (as far as the typed client and the contract go) can count
 //! files and list the tickets of closed sales or a contact's files, but cannot list *running*
 //! orders with a paid payment. So the candidates are the orders whose payment this shop
-//! started (`app::purchase::register_payment`), kept durably in `SHOP_DATA_DIR`
+//! started (`shop::payment::register_payment`), kept durably in `SHOP_DATA_DIR`
 //! (`crate::store`) so a restart resumes them: the first pass runs at start-up. Each is
 //! re-read from S-360 with `getOrderDetails` through [`finalize`] on every pass.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::purchase::{finalize, forget_payment, registered_payments, StartedPayment};
-use app::ssr::Tenant;
 use s360::model::order::{OrderId, OrderState};
+use shop::payment::{finalize, forget_payment, registered_payments, StartedPayment};
+use shop::tenant::Tenant;
 
 /// Entries unchanged for this long are dropped even if S-360 never answered about them, and
 /// final entries (kept to recognise repeated notifications) are dropped after it too.

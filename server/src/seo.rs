@@ -57,7 +57,7 @@ pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Respo
     for p in snap.catalog.products().filter(|p| p.state.on_sale()) {
         let Some(event) = &p.event else {
             // passes, services and season tickets: their product page
-            paths.push(app::ssr::product_href(p));
+            paths.push(shop::describe::product_href(p));
             continue;
         };
         paths.push(format!("/event/{}", p.id));

@@ -61,7 +61,8 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits) {
             let service = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
-                    req.extensions_mut().insert(app::ssr::ClientAddr(peer.ip()));
+                    req.extensions_mut()
+                        .insert(shop::context::ClientAddr(peer.ip()));
                     router.clone().oneshot(req.map(axum::body::Body::new))
                 },
             );

@@ -30,14 +30,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result as StoreResult};
 use tower_sessions::{Session, SessionStore};
 
-/// Session key of the time (unix seconds) the session started or its buyer logged in.
-pub const CREATED_KEY: &str = "session.created";
-
 /// Marks now as the start of the session's absolute lifetime (at creation and at login).
-pub async fn stamp(session: &Session) -> Result<(), tower_sessions::session::Error> {
-    session
-        .insert(CREATED_KEY, OffsetDateTime::now_utc().unix_timestamp())
-        .await
+pub async fn stamp(session: &Session) -> Result<(), shop::Error> {
+    shop::session::set_created_at(session, OffsetDateTime::now_utc().unix_timestamp()).await
 }
 
 /// Ends sessions older than `max_age` (the absolute timeout), then stamps new sessions.
@@ -53,8 +48,7 @@ pub async fn absolute_timeout(
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         return next.run(req).await;
     };
-    let created = session.get::<i64>(CREATED_KEY).await.ok().flatten();
-    if let Some(created) = created {
+    if let Some(created) = shop::session::created_at(&session).await {
         let age = OffsetDateTime::now_utc().unix_timestamp() - created;
         if age < 0 || age as u64 >= max_age.as_secs() {
             tracing::info!(
@@ -67,14 +61,7 @@ pub async fn absolute_timeout(
         }
     }
     let res = next.run(req).await;
-    if session
-        .get::<i64>(CREATED_KEY)
-        .await
-        .ok()
-        .flatten()
-        .is_none()
-        && !session.is_empty().await
-    {
+    if shop::session::created_at(&session).await.is_none() && !session.is_empty().await {
         if let Err(e) = stamp(&session).await {
             tracing::warn!(error = %e, "the session's start could not be recorded");
         }

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::ssr::{ShopState, Tenant};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +14,7 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use s360::client::{CatalogCache, Client, ClientConfig, LimiterConfig};
+use shop::tenant::{ShopState, Tenant};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::{Backend, Settings};
@@ -83,9 +83,8 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         Backend::Remote { base_url } => (base_url.clone(), None),
     };
 
-    app::purchase::set_reporter(crate::payment::report_to_log);
     // the payments started before a restart, for reconciliation and notifications
-    let payments: Arc<dyn app::purchase::PaymentRegistry> = Arc::new(
+    let payments: Arc<dyn shop::payment::PaymentRegistry> = Arc::new(
         crate::store::FileRegistry::open(&settings.data_dir, &base_url)?,
     );
     let link_key = crate::store::link_key(
@@ -110,7 +109,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                 t.branding.clone(),
                 t.languages
                     .iter()
-                    .filter_map(|l| app::i18n::Lang::parse(l))
+                    .filter_map(|l| shop::lang::Lang::parse(l))
                     .collect(),
                 // the last good catalog survives a restart: ready at once, not 10 minutes of
                 // 503 (a restarted embedded sandbox is a new one, with a fresh budget)

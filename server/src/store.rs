@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use app::purchase::{PaymentRegistry, StartedPayment};
 use serde::{Deserialize, Serialize};
+use shop::payment::{PaymentRegistry, StartedPayment};
 
 /// Files of other S-360 hosts (or unreadable ones) older than this are deleted at start.
 pub const STALE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -223,16 +223,16 @@ impl PaymentRegistry for FileRegistry {
     }
 }
 
-/// The key that signs order links (`app::ssr::LinkKey`): from `SHOP_LINK_SECRET` when set (a
+/// The key that signs order links (`shop::tenant::LinkKey`): from `SHOP_LINK_SECRET` when set (a
 /// fleet shares it), else `link.key` in the data directory, created once with 32 random bytes
 /// (readable by the shop's user only). A restart keeps every link a buyer was given working.
-pub fn link_key(data_dir: &Path, secret: Option<&str>) -> Result<app::ssr::LinkKey, String> {
+pub fn link_key(data_dir: &Path, secret: Option<&str>) -> Result<shop::tenant::LinkKey, String> {
     use sha2::Digest;
     if let Some(s) = secret {
         if s.len() < 32 {
             return Err("SHOP_LINK_SECRET: at least 32 characters".into());
         }
-        return Ok(app::ssr::LinkKey::new(
+        return Ok(shop::tenant::LinkKey::new(
             sha2::Sha256::digest(s.as_bytes()).into(),
         ));
     }
@@ -243,7 +243,7 @@ pub fn link_key(data_dir: &Path, secret: Option<&str>) -> Result<app::ssr::LinkK
         Ok(bytes) if bytes.len() == 32 => {
             let mut key = [0u8; 32];
             key.copy_from_slice(&bytes);
-            return Ok(app::ssr::LinkKey::new(key));
+            return Ok(shop::tenant::LinkKey::new(key));
         }
         Ok(_) => {
             return Err(format!(
@@ -272,7 +272,7 @@ pub fn link_key(data_dir: &Path, secret: Option<&str>) -> Result<app::ssr::LinkK
     let linked = fs::hard_link(&tmp, &path);
     let _ = fs::remove_file(&tmp);
     match linked {
-        Ok(()) => Ok(app::ssr::LinkKey::new(key)),
+        Ok(()) => Ok(shop::tenant::LinkKey::new(key)),
         // another instance was first: use its key
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => link_key(data_dir, None),
         Err(e) => Err(name(e)),
@@ -375,14 +375,14 @@ mod tests {
     fn the_link_key_is_made_once_and_kept() {
         let dir = std::env::temp_dir().join(format!("shop-linkkey-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let tenant = |key: app::ssr::LinkKey| {
+        let tenant = |key: shop::tenant::LinkKey| {
             let client = s360::client::Client::new(s360::client::ClientConfig::new(
                 "http://127.0.0.1:9",
                 "CUBE_WEB",
                 "x",
             ))
             .unwrap();
-            app::ssr::Tenant::new(
+            shop::tenant::Tenant::new(
                 "CUBE".into(),
                 vec![],
                 Default::default(),

@@ -11,21 +11,20 @@
 
 use std::sync::Arc;
 
-use app::i18n::Lang;
-use app::purchase::{self, CalendarEvent, TicketSheet};
-use app::ssr::Tenant;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use pdf_writer::types::{LineCapStyle, LineJoinStyle};
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
-use qrcode::{Color, EcLevel, QrCode};
 use s360::model::order::{OrderDetailsData, OrderState};
 use s360::model::ticket::{PrintFormat, PrintTicketsRequest};
 use serde::Deserialize;
+use shop::lang::Lang;
+use shop::order::{self as orders, CalendarEvent, TicketSheet};
+use shop::tenant::Tenant;
+use ticket_pdf::text::{show as text, text_width, wrap};
+use ticket_pdf::{Content, Document, Font, Info, Logo, Qr, Rgb};
 use tower_sessions::Session;
 
 use crate::startup::AppState;
@@ -52,13 +51,13 @@ fn message(status: StatusCode, key: &str, lang: Lang) -> Response {
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "private, no-store"),
         ],
-        purchase::order_text(key, lang),
+        orders::order_text(key, lang),
     )
         .into_response()
 }
 
 /// The one authorisation of the downloads: the order exists at this institution, the request
-/// may see it ([`purchase::owned_order`]: its secret link or its logged-in buyer, the same
+/// may see it ([`orders::owned_order`]: its secret link or its logged-in buyer, the same
 /// rule as the order page) and it is paid. Otherwise the answer to send: 404 alike for an
 /// unknown order and for somebody else's, 409 while it is not paid yet, 404 (in other words)
 /// for the owner's released order, 503 while S-360 fails.
@@ -72,11 +71,12 @@ async fn authorize(
     let Some(tenant) = state.tenant_for(&parts.headers) else {
         return Err(StatusCode::NOT_FOUND.into_response());
     };
-    let lang = app::ssr::lang_of(parts, Some(&tenant)).0;
+    let lang = shop::context::lang_of(parts, Some(&tenant)).0;
     let Ok(order_id) = order_id.parse::<i64>() else {
         return Err(message(StatusCode::NOT_FOUND, "order.not_found", lang));
     };
-    match purchase::owned_order(&tenant, session, order_id, access, None).await {
+    let cx = shop::Ctx::new(tenant.clone(), session.clone(), lang);
+    match orders::owned_order(&cx, order_id, access, None).await {
         Ok(Some(order)) if order.order_state == OrderState::Closed => Ok(Owned {
             tenant,
             order,
@@ -130,7 +130,7 @@ pub async fn tickets_pdf(
     };
     let id = o.order.order_id.0;
     let fail = |e: &dyn std::fmt::Display| unavailable(&o.tenant, id, &e.to_string(), o.lang);
-    let tickets = match purchase::valid_tickets(&o.tenant, id).await {
+    let tickets = match orders::valid_tickets(&o.tenant, id).await {
         Ok(t) if t.is_empty() => return message(StatusCode::NOT_FOUND, "order.no_tickets", o.lang),
         Ok(t) => t,
         Err(e) => return fail(&e),
@@ -168,7 +168,7 @@ pub async fn branded_pdf(
         Err(r) => return r,
     };
     let id = o.order.order_id.0;
-    let sheet = match purchase::ticket_sheet(&o.tenant, &o.order, o.lang).await {
+    let sheet = match orders::ticket_sheet(&o.tenant, &o.order, o.lang).await {
         Ok(s) if s.tickets.is_empty() => {
             return message(StatusCode::NOT_FOUND, "order.no_tickets", o.lang)
         }
@@ -196,7 +196,7 @@ pub async fn calendar_ics(
         Err(r) => return r,
     };
     let id = o.order.order_id.0;
-    let events = match purchase::calendar_events(&o.tenant, &o.order, o.lang) {
+    let events = match orders::calendar_events(&o.tenant, &o.order, o.lang) {
         Ok(e) => e,
         Err(e) => return unavailable(&o.tenant, id, &e.to_string(), o.lang),
     };
@@ -324,14 +324,12 @@ const VALUE_X: f32 = 132.0;
 
 // The drawing (WinAnsi text, colours, the QR code, the SVG logo, the document) is the
 // `ticket-pdf` crate's, shared with the sandbox's printed tickets; this is the layout.
-use ticket_pdf::text::{show as text, text_width, wrap};
-use ticket_pdf::{Document, Font, Info, Logo, Qr, Rgb};
 
 /// One ticket's page.
 fn ticket_page(
     c: &mut Content,
     sheet: &TicketSheet,
-    ticket: &purchase::TicketCard,
+    ticket: &orders::TicketCard,
     logo: Option<&Logo>,
 ) {
     let brand = Rgb::hex(&sheet.branding.brand_color).unwrap_or(Rgb(0.11, 0.31, 0.57));

@@ -3,22 +3,21 @@
 //! without JavaScript (errors come back in the URL, see `ServerFnUrlError`).
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::{AccountView, AddressFields, ProfileForm, ShopInfo};
 use crate::routes::layout::{Layout, Problem};
+use shop::model::{AccountView, AddressFields, ProfileForm, ShopInfo};
 
 /// The account of the logged-in buyer; `None` when nobody is logged in.
 #[server]
-pub async fn get_account() -> Result<Option<AccountView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::account::account_view(&tenant, &session, crate::ssr::request_lang())
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_account() -> Result<Option<AccountView>, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(shop::account::account_view(&cx).await?)
 }
 
 /// Saves the profile to S-360, then shows the page again with a confirmation. Refused input
@@ -26,20 +25,20 @@ pub async fn get_account() -> Result<Option<AccountView>, ServerFnError> {
 /// nothing for the browser to log as a failed request), or, for a plain form post without
 /// JavaScript, as the error Leptos carries back in the URL.
 #[server]
-pub async fn update_profile(profile: ProfileForm) -> Result<Vec<(String, String)>, ServerFnError> {
-    use crate::account::{save_profile, validate, SaveError};
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang();
-    let Some(mut user) = crate::purchase::session_user(&tenant, &session).await else {
-        return Err(ServerFnError::new(
+pub async fn update_profile(profile: ProfileForm) -> Result<Vec<(String, String)>, AppError> {
+    use shop::account::{save_profile, validate};
+    let cx = crate::context::ctx().await?;
+    let lang = cx.lang;
+    let Some(mut user) = cx.session.user().await else {
+        return Err(AppError::new(
+            401,
             t!("account.logged_out", locale = lang.code()).to_string(),
         ));
     };
-    let plain_form = crate::ssr::is_plain_form_post();
-    let refused = |bad: crate::account::Invalid| {
+    let plain_form = crate::context::is_plain_form_post();
+    let refused = |bad: shop::error::Invalid| {
         if plain_form {
-            Err(ServerFnError::new(bad.encode()))
+            Err(AppError::from(shop::Error::Invalid(bad)))
         } else {
             Ok(bad.0)
         }
@@ -48,16 +47,21 @@ pub async fn update_profile(profile: ProfileForm) -> Result<Vec<(String, String)
         Ok(v) => v,
         Err(bad) => return refused(bad),
     };
-    match save_profile(tenant.catalog.client(), &user.contact_number, &valid, lang).await {
+    match save_profile(
+        cx.tenant.catalog.client(),
+        &user.contact_number,
+        &valid,
+        lang,
+    )
+    .await
+    {
         Ok(()) => {}
-        Err(SaveError::Invalid(bad)) => return refused(bad),
-        Err(SaveError::S360(e)) => return Err(ServerFnError::new(e)),
+        Err(shop::Error::Invalid(bad)) => return refused(bad),
+        Err(e) => return Err(e.into()),
     }
     user.name = format!("{} {}", valid.first_name, valid.last_name);
     user.email = valid.email.clone();
-    let _ = session
-        .insert(&crate::purchase::user_key(&tenant), user)
-        .await;
+    let _ = cx.session.set_user(&user).await;
     leptos_axum::redirect("/account?saved=1");
     Ok(vec![])
 }
@@ -65,30 +69,14 @@ pub async fn update_profile(profile: ProfileForm) -> Result<Vec<(String, String)
 /// The shop's frame for the account pages that need no contact data, and whether a buyer is
 /// logged in.
 #[server]
-pub async fn get_account_shop() -> Result<(ShopInfo, bool), ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang();
-    let snap = crate::purchase::snapshot(&tenant).map_err(ServerFnError::new)?;
-    let logged_in = crate::purchase::session_user(&tenant, &session)
-        .await
-        .is_some();
+pub async fn get_account_shop() -> Result<(ShopInfo, bool), AppError> {
+    let cx = crate::context::ctx().await?;
+    let snap = shop::describe::snapshot(&cx.tenant)?;
+    let logged_in = cx.session.user().await.is_some();
     Ok((
-        crate::purchase::shop_info(&tenant, &snap, lang.code()),
+        shop::describe::shop_info(&cx.tenant, &snap, cx.locale(), None),
         logged_in,
     ))
-}
-
-/// The messages of a validation error, per field (`first_name`, `main.town`, ...); `None`
-/// for another error.
-pub fn field_errors(error: &str) -> Option<Vec<(String, String)>> {
-    let (_, rest) = error.split_once("invalid:")?;
-    Some(
-        rest.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(f, m)| (f.trim().to_string(), m.trim().to_string()))
-            .collect(),
-    )
 }
 
 /// Sends a visitor who is not logged in to the login, and back here after it.
@@ -316,22 +304,17 @@ fn Account(account: AccountView, save: ServerAction<UpdateProfile>, saved: bool)
         profile: p,
         identity_provider,
     } = account;
-    let error = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
     let errors: Signal<Vec<(String, String)>> = Signal::derive(move || match save.value().get() {
         Some(Ok(refused)) => refused,
-        Some(Err(e)) => field_errors(&e.to_string()).unwrap_or_default(),
+        Some(Err(e)) => e.fields,
         None => vec![],
     });
     let other_error = move || {
-        error.get().filter(|e| field_errors(e).is_none()).map(|e| {
-            e.trim_start_matches("error running server function: ")
-                .to_string()
-        })
+        save.value()
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| e.fields.is_empty())
+            .map(|e| e.message)
     };
     let err = move |f: &'static str| {
         Signal::derive(move || {

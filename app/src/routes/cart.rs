@@ -1,69 +1,53 @@
 //! The cart: the buyer's held order with a visible timer, removal, and the way to checkout.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::Title;
 
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::CartView;
 use crate::routes::layout::{Layout, Problem};
+use shop::model::CartView;
 
 #[server]
-pub async fn get_cart() -> Result<CartView, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang();
-    crate::purchase::cart_view(&tenant, &session, lang.code())
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_cart() -> Result<CartView, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(shop::cart::cart_view(&cx).await?)
 }
 
 /// A cart line's movements, as its forms send them (comma-separated ids).
 #[cfg(feature = "ssr")]
-fn line_movements(movement_ids: &str) -> Result<Vec<i64>, ServerFnError> {
+fn line_movements(movement_ids: &str) -> Result<Vec<i64>, AppError> {
     movement_ids
         .split(',')
         .map(|s| s.trim().parse::<i64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| {
-            ServerFnError::new(t!(
-                "cart.line_gone",
-                locale = crate::ssr::request_lang().code()
-            ))
-        })
+        .map_err(|_| shop::Error::LineGone.into())
 }
 
 /// Releases the seats of one cart line (comma-separated movement ids).
 #[server]
-pub async fn remove_from_cart(movement_ids: String) -> Result<(), ServerFnError> {
+pub async fn remove_from_cart(movement_ids: String) -> Result<(), AppError> {
     let ids = line_movements(&movement_ids)?;
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::remove_from_cart(&tenant, &session, ids)
-        .await
-        .map_err(ServerFnError::new)
+    let cx = crate::context::ctx().await?;
+    Ok(shop::cart::remove_from_cart(&cx, ids).await?)
 }
 
 /// Keeps fewer units of one cart line (its movement ids, comma-separated), releasing the rest.
 #[server]
-pub async fn change_quantity(movement_ids: String, units: u32) -> Result<(), ServerFnError> {
+pub async fn change_quantity(movement_ids: String, units: u32) -> Result<(), AppError> {
     let ids = line_movements(&movement_ids)?;
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::reduce_line(&tenant, &session, ids, units)
-        .await
-        .map_err(ServerFnError::new)
+    let cx = crate::context::ctx().await?;
+    Ok(shop::cart::reduce_line(&cx, ids, units).await?)
 }
 
 /// Holds the expired cart's tickets again where they are still free, then shows the cart.
 #[server]
-pub async fn reopen_cart() -> Result<(), ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::reopen_expired(&tenant, &session)
-        .await
-        .map_err(ServerFnError::new)?;
+pub async fn reopen_cart() -> Result<(), AppError> {
+    let cx = crate::context::ctx().await?;
+    shop::cart::reopen_expired(&cx).await?;
     leptos_axum::redirect("/cart");
     Ok(())
 }
@@ -131,7 +115,7 @@ fn Cart(
                     })}
                     {move || reopen.value().get().and_then(|r| r.err()).map(|e| view! {
                         <p class="problem" role="alert" data-testid="reopen-refused">
-                            {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                            {e.message}
                         </p>
                     })}
                 </div>

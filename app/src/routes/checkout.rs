@@ -1,25 +1,23 @@
 //! Checkout: guest details, then the embedded S-PAY widget. Card data goes to S-PAY only.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Meta, Title};
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
 
-use crate::model::{AddressFields, CheckoutView, HolderInput, ShopInfo};
-use crate::routes::account::{field_errors, AddressFieldset, Field};
+use crate::routes::account::{AddressFieldset, Field};
 use crate::routes::layout::{Layout, Problem};
+use shop::model::{AddressFields, CheckoutView, HolderInput, ShopInfo};
 
 /// The checkout page's data: the cart, the delivery modes S-360 offers for this order, and the
 /// tickets that need a holder's name.
 #[server]
-pub async fn get_checkout() -> Result<CheckoutView, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang();
-    crate::purchase::checkout_view(&tenant, &session, lang.code())
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_checkout() -> Result<CheckoutView, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(shop::checkout::checkout_view(&cx).await?)
 }
 
 /// Starts the payment: as the logged-in buyer, or as a guest whose details are checked here and
@@ -35,12 +33,11 @@ pub async fn start_payment(
     shipment_mode: Option<i64>,
     address: Option<AddressFields>,
     holders: Option<Vec<HolderInput>>,
-) -> Result<Vec<(String, String)>, ServerFnError> {
-    use crate::purchase::{Buyer, CheckoutError, CheckoutForm};
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang();
-    let user = crate::purchase::session_user(&tenant, &session).await;
+) -> Result<Vec<(String, String)>, AppError> {
+    use shop::checkout::CheckoutForm;
+    use shop::payment::Buyer;
+    let cx = crate::context::ctx().await?;
+    let user = cx.session.user().await;
     let form = CheckoutForm {
         first_name,
         last_name,
@@ -49,25 +46,20 @@ pub async fn start_payment(
         address,
         holders,
     };
-    let checked =
-        crate::purchase::check_checkout(&tenant, &session, &form, user.is_none(), lang).await;
+    let checked = shop::checkout::check_checkout(&cx, &form, user.is_none()).await;
     let (guest, delivery) = match checked {
         Ok(checked) => checked,
-        Err(CheckoutError::Invalid(bad)) if crate::ssr::is_plain_form_post() => {
-            return Err(ServerFnError::new(bad.encode()))
-        }
-        Err(CheckoutError::Invalid(bad)) => return Ok(bad.0),
-        Err(CheckoutError::Buyer(b)) => return Err(ServerFnError::new(b)),
+        // without JavaScript the fields come back with the error Leptos carries in the URL
+        Err(shop::Error::Invalid(bad)) if !crate::context::is_plain_form_post() => return Ok(bad.0),
+        Err(e) => return Err(e.into()),
     };
     let buyer = match (user, guest) {
         (Some(u), _) => Buyer::Contact(u.contact_number),
         (None, Some(g)) => Buyer::Guest(g),
-        (None, None) => return Err(ServerFnError::new("no buyer")),
+        (None, None) => return Err(AppError::internal("no buyer")),
     };
-    let origin = crate::ssr::request_origin().await?;
-    crate::purchase::start_payment(&tenant, &session, buyer, delivery, &origin)
-        .await
-        .map_err(ServerFnError::new)?;
+    let origin = crate::context::request_origin().await?;
+    shop::payment::start_payment(&cx, buyer, delivery, &origin).await?;
     leptos_axum::redirect("/pay");
     Ok(vec![])
 }
@@ -95,20 +87,17 @@ pub struct PaymentPage {
 /// a refused or cancelled card (a new payment is started while the seats are still held) and a
 /// payment already made are all told here rather than in the card form.
 #[server]
-pub async fn get_payment() -> Result<PaymentPage, ServerFnError> {
-    use crate::purchase::{PaymentStatus, HURRY_SECS};
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    let lang = crate::ssr::request_lang().code();
-    let origin = crate::ssr::request_origin().await?;
-    let snap = crate::purchase::snapshot(&tenant).map_err(ServerFnError::new)?;
-    let status = crate::purchase::payment_status(&tenant, &session, &origin, lang)
-        .await
-        .map_err(ServerFnError::new)?;
+pub async fn get_payment() -> Result<PaymentPage, AppError> {
+    use shop::payment::{PaymentStatus, HURRY_SECS};
+    let cx = crate::context::ctx().await?;
+    let lang = crate::context::request_lang().code();
+    let origin = crate::context::request_origin().await?;
+    let snap = shop::describe::snapshot(&cx.tenant)?;
+    let status = shop::payment::payment_status(&cx, &origin).await?;
     let mut page = PaymentPage {
-        shop: crate::purchase::shop_info(&tenant, &snap, lang),
+        shop: shop::describe::shop_info(&cx.tenant, &snap, lang, None),
         transaction_id: None,
-        widget_origin: tenant.catalog.client().config().base_url.clone(),
+        widget_origin: cx.tenant.catalog.client().config().base_url.clone(),
         total: String::new(),
         status: String::new(),
         notice: None,
@@ -128,7 +117,7 @@ pub async fn get_payment() -> Result<PaymentPage, ServerFnError> {
             page.transaction_id = Some(transaction_id);
             page.total = total;
             page.notice =
-                retry.map(|r| crate::purchase::retry_message(r, held_until.as_deref(), lang));
+                retry.map(|r| shop::payment::retry_message(r, held_until.as_deref(), lang));
             page.hurry = hold_left_secs.is_some_and(|s| s < HURRY_SECS);
             page.hold = held_until.map(|time| {
                 let key = if page.hurry {
@@ -186,26 +175,18 @@ fn Checkout(checkout: CheckoutView) -> impl IntoView {
     let tr = move |k: &str| t!(k, locale = lang).to_string();
     let user = Resource::new_blocking(|| (), |_| crate::routes::layout::get_user());
     let start = ServerAction::<StartPayment>::new();
-    let message = Signal::derive(move || {
+    let errors: Signal<Vec<(String, String)>> = Signal::derive(move || match start.value().get() {
+        Some(Ok(refused)) => refused,
+        Some(Err(e)) => e.fields,
+        None => vec![],
+    });
+    let other_error = move || {
         start
             .value()
             .get()
             .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
-    let errors: Signal<Vec<(String, String)>> = Signal::derive(move || match start.value().get() {
-        Some(Ok(refused)) => refused,
-        Some(Err(e)) => field_errors(&e.to_string()).unwrap_or_default(),
-        None => vec![],
-    });
-    let other_error = move || {
-        message
-            .get()
-            .filter(|m| field_errors(m).is_none())
-            .map(|m| {
-                m.trim_start_matches("error running server function: ")
-                    .to_string()
-            })
+            .filter(|e| e.fields.is_empty())
+            .map(|e| e.message)
     };
     let err = move |f: String| {
         Signal::derive(move || {

@@ -1,23 +1,24 @@
 //! An event: its description and performances with dates, prices and availability.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::EventView;
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
+use shop::model::EventView;
 
 #[server]
-pub async fn get_event(product_id: i64) -> Result<Option<EventView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let lang = crate::ssr::request_lang();
-    crate::purchase::event_view(&tenant, product_id, lang.code())
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_event(product_id: i64) -> Result<Option<EventView>, AppError> {
+    let tenant = crate::context::current_tenant().await?;
+    let lang = crate::context::request_lang();
+    let origin = crate::context::request_origin().await.ok();
+    Ok(shop::browse::event_view(&tenant, product_id, lang.code(), origin.as_deref()).await?)
 }
 
 #[component]

@@ -3,22 +3,21 @@
 //! not logged in are sent to the login and brought back here.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::Title;
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::HistoryView;
 use crate::routes::account::to_login;
 use crate::routes::layout::{Layout, Problem};
+use shop::model::HistoryView;
 
 /// The logged-in buyer's orders; `None` when nobody is logged in.
 #[server]
-pub async fn get_order_history() -> Result<Option<HistoryView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::order_history(&tenant, &session, crate::ssr::request_lang())
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_order_history() -> Result<Option<HistoryView>, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(shop::order::order_history(&cx).await?)
 }
 
 #[component]

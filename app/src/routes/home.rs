@@ -1,6 +1,8 @@
 //! The home page: the institution and what it has on sale.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Meta, Title};
 
 use rust_i18n::t;
@@ -8,16 +10,14 @@ use rust_i18n::t;
 use crate::i18n::use_lang;
 use leptos_router::hooks::use_query_map;
 
-use crate::model::{MonthCalendar, ProductCard, Programme, ProgrammeQuery};
 use crate::routes::layout::Layout;
+use shop::model::{MonthCalendar, ProductCard, Programme, ProgrammeQuery};
 
 /// The programme of the institution serving this request, filtered by `query`.
 #[server]
-pub async fn get_programme(query: ProgrammeQuery) -> Result<Programme, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    crate::programme::programme(&tenant, crate::ssr::request_lang().code(), query)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn get_programme(query: ProgrammeQuery) -> Result<Programme, AppError> {
+    let tenant = crate::context::current_tenant().await?;
+    Ok(shop::programme::programme(&tenant, crate::context::request_lang().code(), query).await?)
 }
 
 #[component]

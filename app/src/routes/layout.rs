@@ -2,20 +2,19 @@
 //! account links, the language switcher, and the institution's footer.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_router::hooks::use_location;
 use rust_i18n::t;
 
 use crate::i18n::{use_lang, Lang};
-use crate::model::{ShopInfo, UserView};
+use shop::model::{ShopInfo, UserView};
 
 /// The logged-in buyer of this shop, if any.
 #[server]
-pub async fn get_user() -> Result<Option<UserView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    Ok(crate::purchase::session_user(&tenant, &session)
-        .await
-        .map(|u| UserView { name: u.name }))
+pub async fn get_user() -> Result<Option<UserView>, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(cx.session.user().await.map(|u| UserView { name: u.name }))
 }
 
 /// "Log in", or the buyer's name, "My account" and "Log out" (a POST: logging out changes

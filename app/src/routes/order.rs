@@ -4,30 +4,23 @@
 //! no such page.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::OrderView;
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
+use shop::model::OrderView;
 
 /// The order, for whoever holds its secret link or bought it while logged in (finalised on the
 /// way if its payment settled); `None` for anyone else and for an order that does not exist.
 #[server]
-pub async fn get_order(order_id: i64, access: String) -> Result<Option<OrderView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::order_view(
-        &tenant,
-        &session,
-        order_id,
-        Some(access.as_str()),
-        crate::ssr::request_lang(),
-    )
-    .await
-    .map_err(ServerFnError::new)
+pub async fn get_order(order_id: i64, access: String) -> Result<Option<OrderView>, AppError> {
+    let cx = crate::context::ctx().await?;
+    Ok(shop::order::order_view(&cx, order_id, Some(access.as_str())).await?)
 }
 
 #[component]

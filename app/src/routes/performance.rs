@@ -3,16 +3,18 @@
 //! call is the final authority).
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::{PerformanceView, SeatCategoryRow};
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
 use crate::routes::seatmap::SeatMap;
+use shop::model::{PerformanceView, SeatCategoryRow};
 
 /// The performance; with `map`, its seat map (in a large venue, the seats of `block`).
 #[server]
@@ -21,18 +23,25 @@ pub async fn get_performance(
     performance_id: i64,
     map: bool,
     block: Option<String>,
-) -> Result<Option<PerformanceView>, ServerFnError> {
-    use crate::purchase::MapPart;
-    let tenant = crate::ssr::current_tenant().await?;
-    let lang = crate::ssr::request_lang();
+) -> Result<Option<PerformanceView>, AppError> {
+    use shop::browse::MapPart;
+    let tenant = crate::context::current_tenant().await?;
+    let lang = crate::context::request_lang();
     let part = match (&block, map) {
         (Some(b), _) => MapPart::Block(b),
         (None, true) => MapPart::Whole,
         (None, false) => MapPart::None,
     };
-    crate::purchase::performance_view(&tenant, product_id, performance_id, part, lang.code())
-        .await
-        .map_err(ServerFnError::new)
+    let origin = crate::context::request_origin().await.ok();
+    Ok(shop::browse::performance_view(
+        &tenant,
+        product_id,
+        performance_id,
+        part,
+        lang.code(),
+        origin.as_deref(),
+    )
+    .await?)
 }
 
 /// Adds best-available seats (or standing places) to the buyer's cart, then goes to the cart.
@@ -42,21 +51,18 @@ pub async fn add_to_cart(
     seat_category_id: i64,
     tariff_id: i64,
     quantity: u32,
-) -> Result<(), ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::add_to_cart(
-        &tenant,
-        &session,
+) -> Result<(), AppError> {
+    let cx = crate::context::ctx().await?;
+    shop::cart::add_to_cart(
+        &cx,
         performance_id,
         tariff_id,
-        crate::purchase::SeatChoice::BestAvailable {
+        shop::cart::SeatChoice::BestAvailable {
             seat_category_id,
             quantity,
         },
     )
-    .await
-    .map_err(ServerFnError::new)?;
+    .await?;
     leptos_axum::redirect("/cart");
     Ok(())
 }
@@ -67,27 +73,22 @@ pub async fn add_seats(
     performance_id: i64,
     tariff_id: i64,
     seat_ids: Option<Vec<i64>>,
-) -> Result<(), ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::add_to_cart(
-        &tenant,
-        &session,
+) -> Result<(), AppError> {
+    let cx = crate::context::ctx().await?;
+    shop::cart::add_to_cart(
+        &cx,
         performance_id,
         tariff_id,
-        crate::purchase::SeatChoice::Seats(seat_ids.unwrap_or_default()),
+        shop::cart::SeatChoice::Seats(seat_ids.unwrap_or_default()),
     )
-    .await
-    .map_err(ServerFnError::new)?;
+    .await?;
     leptos_axum::redirect("/cart");
     Ok(())
 }
 
-/// The message of a refused server function, without the framework's prefix.
-pub(crate) fn refusal(e: &ServerFnError) -> String {
-    e.to_string()
-        .trim_start_matches("error running server function: ")
-        .to_string()
+/// The message of a refused server function.
+pub(crate) fn refusal(e: &AppError) -> String {
+    e.message.clone()
 }
 
 #[component]

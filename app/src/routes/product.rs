@@ -4,15 +4,17 @@
 //! link or a form post, so the page works without JavaScript.
 
 use leptos::prelude::*;
+
+use crate::error::AppError;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::{ProductForm, ProductView, SeasonPackage, TariffOffer, VisitCalendar, VisitDay};
 use crate::routes::layout::{Layout, Problem};
 use crate::routes::not_found::NotFound;
+use shop::model::{ProductForm, ProductView, SeasonPackage, TariffOffer, VisitCalendar, VisitDay};
 
 #[server]
 pub async fn get_product(
@@ -20,23 +22,22 @@ pub async fn get_product(
     month: String,
     date: String,
     tour: String,
-) -> Result<Option<ProductView>, ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let lang = crate::ssr::request_lang();
-    let query = crate::purchase::ProductQuery { month, date, tour };
-    crate::purchase::product_view(&tenant, product_id, &query, lang.code())
-        .await
-        .map_err(ServerFnError::new)
+) -> Result<Option<ProductView>, AppError> {
+    let tenant = crate::context::current_tenant().await?;
+    let lang = crate::context::request_lang();
+    let query = shop::products::ProductQuery { month, date, tour };
+    let origin = crate::context::request_origin().await.ok();
+    Ok(
+        shop::products::product_view(&tenant, product_id, &query, lang.code(), origin.as_deref())
+            .await?,
+    )
 }
 
 /// Checks the choice and adds it to the buyer's cart, then goes to the cart.
 #[server]
-pub async fn add_product(form: ProductForm) -> Result<(), ServerFnError> {
-    let tenant = crate::ssr::current_tenant().await?;
-    let session = crate::ssr::session().await?;
-    crate::purchase::add_product_to_cart(&tenant, &session, &form)
-        .await
-        .map_err(ServerFnError::new)?;
+pub async fn add_product(form: ProductForm) -> Result<(), AppError> {
+    let cx = crate::context::ctx().await?;
+    shop::products::add_product_to_cart(&cx, &form).await?;
     leptos_axum::redirect("/cart");
     Ok(())
 }
@@ -97,10 +98,7 @@ fn Product(product: ProductView) -> impl IntoView {
     let tr = move |key: &str| t!(key, locale = lang).to_string();
     let error = move || {
         add.value().get().and_then(|r| r.err()).map(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .trim_start_matches("error running server function: ")
-                .to_string();
+            let msg = e.message;
             view! { <div data-testid="product-error"><Problem message=msg/></div> }
         })
     };

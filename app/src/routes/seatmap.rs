@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use rust_i18n::t;
 
 use crate::i18n::use_lang;
-use crate::model::{MapSeat, SeatCategoryRow, SeatMapView, TariffPrice};
 use crate::routes::layout::Problem;
 use crate::routes::performance::{refusal, AddSeats, AddToCart};
+use shop::model::{MapSeat, SeatCategoryRow, SeatMapView, TariffPrice};
 
 /// The radius of a seat, in the venue's units (seats are 22–24 units apart).
 const SEAT_R: i32 = 9;
@@ -188,7 +188,7 @@ pub fn SeatMap(
 
 /// The symbols and the categories with their prices.
 #[component]
-fn Legend(legend: Vec<crate::model::SeatLegend>) -> impl IntoView {
+fn Legend(legend: Vec<shop::model::SeatLegend>) -> impl IntoView {
     let lang = use_lang().code();
     let tr = move |k: &str| t!(k, locale = lang).to_string();
     let symbol = |class: String, taken: bool| {
@@ -406,7 +406,7 @@ fn SeatList(
 /// Standing areas: what is left on each, and a quantity per category (S-360 places buyers).
 #[component]
 fn Standing(
-    standing: Vec<crate::model::StandingBlock>,
+    standing: Vec<shop::model::StandingBlock>,
     categories: Vec<SeatCategoryRow>,
     performance_id: i64,
     max: u32,

@@ -32,7 +32,7 @@ async fn deleting_the_account_also_logs_out_at_the_provider() {
     assert!(
         to.contains(&format!(
             "post_logout_redirect_uri={}",
-            app::model::url_encode(&back)
+            shop::model::url_encode(&back)
         )),
         "back to the shop's confirmation: {to}"
     );
@@ -81,20 +81,22 @@ async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
     let t = shop.tenant("CUBE");
     let c = t.catalog.client();
     let sso = "https://id.example|user-1";
-    let (first, _) = app::account::link_contact(c, sso, "noor@example.org", "Noor", "Haddad", None)
-        .await
-        .unwrap();
+    let (first, _) =
+        shop::account::link_contact(c, sso, "noor@example.org", "Noor", "Haddad", None)
+            .await
+            .unwrap();
     // the same login, again: the same contact
     let (again, name) =
-        app::account::link_contact(c, sso, "noor@example.org", "Noor", "Haddad", None)
+        shop::account::link_contact(c, sso, "noor@example.org", "Noor", "Haddad", None)
             .await
             .unwrap();
     assert_eq!(again, first);
     assert_eq!(name, "Noor Haddad");
     // the buyer changed their e-mail at the provider: still the same contact, no new one
-    let (moved, _) = app::account::link_contact(c, sso, "noor@new.example", "Noor", "Haddad", None)
-        .await
-        .unwrap();
+    let (moved, _) =
+        shop::account::link_contact(c, sso, "noor@new.example", "Noor", "Haddad", None)
+            .await
+            .unwrap();
     assert_eq!(moved, first, "found by SSO id, not by e-mail");
     let created = shop
         .sandbox()
@@ -105,7 +107,7 @@ async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
         .sum::<u64>();
     assert_eq!(created, 1, "one contact created in all");
     // another identity with an e-mail nobody has: its own contact
-    let (other, _) = app::account::link_contact(
+    let (other, _) = shop::account::link_contact(
         c,
         "https://id.example|user-2",
         "sam@example.org",
@@ -118,7 +120,7 @@ async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
     assert_ne!(other, first);
     // an existing S-360 customer logging in through the provider for the first time: linked
     // by e-mail, then by SSO id
-    let (alice, _) = app::account::link_contact(
+    let (alice, _) = shop::account::link_contact(
         c,
         "https://id.example|alice",
         "alice@example.com",
@@ -128,7 +130,7 @@ async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
     )
     .await
     .unwrap();
-    let (alice_again, _) = app::account::link_contact(
+    let (alice_again, _) = shop::account::link_contact(
         c,
         "https://id.example|alice",
         "alice.martin@elsewhere.example",

@@ -48,7 +48,7 @@ async fn cart(shop: &Shop, b: &Browser) -> OrderId {
     )
     .await;
     assert_eq!(location(&r), "/cart", "add to cart: {}", r.status());
-    let cart: app::model::CartView = call(b, app::routes::cart::GetCart::PATH, &[])
+    let cart: shop::model::CartView = call(b, app::routes::cart::GetCart::PATH, &[])
         .await
         .json()
         .await
@@ -56,7 +56,7 @@ async fn cart(shop: &Shop, b: &Browser) -> OrderId {
     OrderId(cart.order_id.expect("an order"))
 }
 
-async fn checkout_view(b: &Browser) -> app::model::CheckoutView {
+async fn checkout_view(b: &Browser) -> shop::model::CheckoutView {
     let r = call(b, app::routes::checkout::GetCheckout::PATH, &[]).await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
@@ -352,7 +352,7 @@ async fn a_cart_line_keeps_fewer_tickets_and_releases_the_others() {
             .await
             .unwrap()
     };
-    let view: app::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
+    let view: shop::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
         .await
         .json()
         .await
@@ -423,7 +423,7 @@ async fn an_expired_cart_is_held_again_with_the_same_seats() {
     );
     assert_eq!(held.len(), 2);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let view: app::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
+    let view: shop::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
         .await
         .json()
         .await
@@ -435,7 +435,7 @@ async fn an_expired_cart_is_held_again_with_the_same_seats() {
     assert!(shop.sandbox().set_order_abandon_delay("CUBE", 1200));
     let r = call(&b, app::routes::cart::ReopenCart::PATH, &[]).await;
     assert_eq!(location(&r), "/cart", "{}", r.status());
-    let view: app::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
+    let view: shop::model::CartView = call(&b, app::routes::cart::GetCart::PATH, &[])
         .await
         .json()
         .await

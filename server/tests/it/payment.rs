@@ -107,7 +107,7 @@ impl Shop {
             .collect()
     }
 
-    fn tenant(&self) -> Arc<app::ssr::Tenant> {
+    fn tenant(&self) -> Arc<shop::tenant::Tenant> {
         self.running
             .state
             .shop
@@ -313,7 +313,7 @@ impl Buyer {
             )
             .await;
         assert_eq!(location(&r), "/cart", "add to cart: {}", r.status());
-        let cart: app::model::CartView = self
+        let cart: shop::model::CartView = self
             .call(app::routes::cart::GetCart::PATH, &[])
             .await
             .json()
@@ -487,7 +487,7 @@ async fn tab_closed_and_notification_lost_a_reconciliation_pass_closes() {
     let before = shop.stock_taken();
     let (order, tid) = buyer.checkout(&shop).await;
     let tenant = shop.tenant();
-    assert!(app::purchase::registered_payments(&tenant)
+    assert!(shop::payment::registered_payments(&tenant)
         .iter()
         .any(|p| p.order_id == order.0 && p.transactions == [tid.clone()]));
     let _never_visited = pay(&shop, &tid, PAYS).await;
@@ -686,7 +686,7 @@ async fn refused_card_then_another_card_sells_once() {
     assert_eq!(again.transaction_id.as_deref(), Some(tid2.as_str()));
     assert_eq!(again.notice, page.notice);
     // the order page offers the retry while the card is refused... (seen by link only)
-    let registered = app::purchase::registered_payment(&shop.tenant(), order).unwrap();
+    let registered = shop::payment::registered_payment(&shop.tenant(), order).unwrap();
     assert_eq!(registered.transactions, [tid.clone(), tid2.clone()]);
 
     // cancelled this time: again back to a new payment
@@ -752,7 +752,7 @@ async fn refused_card_then_nothing_the_hold_expiry_releases_the_seats() {
     let page = buyer.payment_page().await;
     assert_eq!(page.status, "expired", "{page:?}");
     assert!(page.transaction_id.is_none());
-    let cart: app::model::CartView = buyer
+    let cart: shop::model::CartView = buyer
         .call(app::routes::cart::GetCart::PATH, &[])
         .await
         .json()
@@ -785,7 +785,7 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
             .contains("please pay now"),
         "{page:?}"
     );
-    let errors_before = app::purchase::errors_reported();
+    let errors_before = shop.tenant().orders.refund_alerts();
     // 3-D Secure: S-360 hears of the payment only once the bank confirms, after the hold ended
     let back = pay(&shop, &tid, AUTHENTICATES).await;
     assert!(back.contains("status=pending"), "{back}");
@@ -813,7 +813,7 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
         "{html}"
     );
     assert!(
-        app::purchase::errors_reported() > errors_before,
+        shop.tenant().orders.refund_alerts() > errors_before,
         "an error-level event for the refund"
     );
     assert_eq!(shop.order(order).0, OrderState::Abandonned, "no sale");
@@ -1010,7 +1010,7 @@ async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
     second.assert_sold_once(order, before).await;
     // and later passes leave it alone (once the start-up pass has recorded it final)
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !app::purchase::registered_payments(&second.tenant()).is_empty() {
+    while !shop::payment::registered_payments(&second.tenant()).is_empty() {
         assert!(Instant::now() < deadline, "never recorded final");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

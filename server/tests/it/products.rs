@@ -82,7 +82,7 @@ impl Site {
         Err(body)
     }
 
-    async fn cart(&self) -> app::model::CartView {
+    async fn cart(&self) -> shop::model::CartView {
         self.call(app::routes::cart::GetCart::PATH, &[])
             .await
             .json()

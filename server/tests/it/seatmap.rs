@@ -15,7 +15,7 @@ use support::{location, Browser, Shop};
 use app::routes::performance::AddSeats;
 
 /// A CUBE performance with its venue's seat map: (product, performance, adult tariff).
-fn cube_performance(shop: &Shop) -> (Arc<app::ssr::Tenant>, i64, i64, i64) {
+fn cube_performance(shop: &Shop) -> (Arc<shop::tenant::Tenant>, i64, i64, i64) {
     let tenant = shop
         .running
         .state
@@ -113,7 +113,7 @@ async fn post_seats_in(
 }
 
 /// The seats held by the buyer's cart order, as S-360 lists its movements.
-async fn held_seats(b: &Browser, tenant: &app::ssr::Tenant) -> Vec<i64> {
+async fn held_seats(b: &Browser, tenant: &shop::tenant::Tenant) -> Vec<i64> {
     let r = b
         .send(
             b.http
@@ -123,7 +123,7 @@ async fn held_seats(b: &Browser, tenant: &app::ssr::Tenant) -> Vec<i64> {
                 .form(&[] as &[(&str, &str)]),
         )
         .await;
-    let cart: app::model::CartView = r.json().await.unwrap();
+    let cart: shop::model::CartView = r.json().await.unwrap();
     let order = OrderId(cart.order_id.expect("a cart order"));
     let d = tenant
         .catalog

@@ -403,10 +403,8 @@ async fn redis_store_shares_sessions_between_instances_and_ends_them() {
         .unwrap();
     // (edited as text: the record's i128 id does not survive a trip through serde_json::Value)
     let record: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    let created = record["data"][server::sessions::CREATED_KEY]
-        .as_i64()
-        .unwrap();
-    let field = format!("\"{}\":", server::sessions::CREATED_KEY);
+    let created = record["data"][shop::session::CREATED].as_i64().unwrap();
+    let field = format!("\"{}\":", shop::session::CREATED);
     let edited = raw.replace(
         &format!("{field}{created}"),
         &format!("{field}{}", created - 13 * 3600),

@@ -399,7 +399,7 @@ async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_th
     // the history lists it, paid, and links to it
     let r = call(&alice, app::routes::history::GetOrderHistory::PATH, &[]).await;
     assert_eq!(r.status(), 200);
-    let history: Option<app::model::HistoryView> = r.json().await.unwrap();
+    let history: Option<shop::model::HistoryView> = r.json().await.unwrap();
     let history = history.expect("a logged-in buyer's history");
     let listed = history
         .orders
@@ -461,7 +461,7 @@ async fn nobody_else_gets_the_order_or_its_tickets_and_cannot_tell_it_exists() {
             )
             .await;
             assert_eq!(r.status(), 200, "{what}");
-            let view: Option<app::model::OrderView> = r.json().await.unwrap();
+            let view: Option<shop::model::OrderView> = r.json().await.unwrap();
             assert!(view.is_none(), "{what}: {view:?}");
             // the downloads: the same 404 whether the order exists or not
             for file in files {
@@ -484,7 +484,7 @@ async fn nobody_else_gets_the_order_or_its_tickets_and_cannot_tell_it_exists() {
     }
     // and the history of somebody else does not list it
     let r = call(&bob, app::routes::history::GetOrderHistory::PATH, &[]).await;
-    let history: Option<app::model::HistoryView> = r.json().await.unwrap();
+    let history: Option<shop::model::HistoryView> = r.json().await.unwrap();
     assert!(history
         .expect("bob is logged in")
         .orders
@@ -502,7 +502,7 @@ async fn the_history_asks_a_visitor_to_log_in_first() {
     let html = r.text().await.unwrap();
     assert!(!html.contains("data-testid=\"order-history\""), "{html}");
     let r = call(&b, app::routes::history::GetOrderHistory::PATH, &[]).await;
-    let history: Option<app::model::HistoryView> = r.json().await.unwrap();
+    let history: Option<shop::model::HistoryView> = r.json().await.unwrap();
     assert!(history.is_none());
 }
 

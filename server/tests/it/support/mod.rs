@@ -45,7 +45,7 @@ impl Shop {
     }
 
     /// The shop's tenant of an institution (`CUBE`, `MOSA`, `PLAY`).
-    pub fn tenant(&self, code: &str) -> std::sync::Arc<app::ssr::Tenant> {
+    pub fn tenant(&self, code: &str) -> std::sync::Arc<shop::tenant::Tenant> {
         self.running
             .state
             .shop

@@ -4,8 +4,13 @@ use s360::model::availability::AvailabilityLevel;
 use s360::model::catalog::{Performance, Product};
 use s360::{PerformanceId, ProductId};
 
-use super::*;
-use crate::ssr::{level_text, product_level};
+use s360::client::CatalogSnapshot;
+
+use crate::describe::{level_text, product_level, shop_info, snapshot, tariff_name, when};
+use crate::error::Error;
+use crate::model::*;
+use crate::seatmap::{has_seat_map, seat_map, seat_map_view};
+use crate::tenant::Tenant;
 
 fn find_event(snap: &CatalogSnapshot, id: i64) -> Option<&Product> {
     snap.catalog
@@ -33,7 +38,8 @@ pub async fn event_view(
     tenant: &Tenant,
     product_id: i64,
     locale: &str,
-) -> Result<Option<EventView>, BuyerError> {
+    origin: Option<&str>,
+) -> Result<Option<EventView>, Error> {
     let snap = snapshot(tenant)?;
     let Some(product) = find_event(&snap, product_id) else {
         return Ok(None);
@@ -42,11 +48,11 @@ pub async fn event_view(
         .availability(&snap)
         .get(product)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let main = &snap.pos.main_language;
     let mut performances = Vec::new();
     let mut ld_events = Vec::new();
-    let shop = shop_info(tenant, &snap, locale);
+    let shop = shop_info(tenant, &snap, locale, origin);
     let name = product.external_name.best(locale, main).to_string();
     let description = product.external_description.best(locale, main).to_string();
     for perf in product
@@ -193,7 +199,8 @@ pub async fn performance_view(
     performance_id: i64,
     map: MapPart<'_>,
     locale: &str,
-) -> Result<Option<PerformanceView>, BuyerError> {
+    origin: Option<&str>,
+) -> Result<Option<PerformanceView>, Error> {
     let snap = snapshot(tenant)?;
     let Some(product) = find_event(&snap, product_id) else {
         return Ok(None);
@@ -210,7 +217,7 @@ pub async fn performance_view(
         .availability(&snap)
         .get(product)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let main = &snap.pos.main_language;
     let cur = &snap.pos.institution_currency;
     let categories = perf
@@ -256,7 +263,7 @@ pub async fn performance_view(
             seat_map_view(&snap, perf, &data, block, locale)
         }
     };
-    let shop = shop_info(tenant, &snap, locale);
+    let shop = shop_info(tenant, &snap, locale, origin);
     let product_name = product.external_name.best(locale, main).to_string();
     let mine: Vec<_> = items
         .iter()

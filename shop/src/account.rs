@@ -8,23 +8,18 @@
 use rust_i18n::t;
 use s360::client::{Client, Error as S360Error};
 use s360::model::contact::*;
-use tower_sessions::Session;
 
-use crate::i18n::Lang;
+use crate::context::Ctx;
+use crate::describe::{shop_info, snapshot};
+use crate::error::{Error, Invalid};
+use crate::lang::Lang;
 use crate::model::{AccountView, AddressFields, ProfileForm};
-use crate::purchase::{s360_error, BuyerError};
-use crate::ssr::Tenant;
 
 /// The opt-ins the profile offers: (criterion code, form field).
 pub const CRITERION_PARTNER_OFFERS: &str = "PARTNER_OFFERS";
 
 const MAX_NAME: usize = 50;
 const MAX_LINE: usize = 100;
-
-/// Session key of the host of the third-party identity provider the buyer logged in with.
-pub fn provider_key(tenant: &Tenant) -> String {
-    format!("idp.{}", tenant.code)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Linking an external identity
@@ -221,28 +216,21 @@ pub fn profile_of(c: &ContactDataResult) -> ProfileForm {
 }
 
 /// The account page of the logged-in buyer, `None` when nobody is logged in.
-pub async fn account_view(
-    tenant: &Tenant,
-    session: &Session,
-    lang: Lang,
-) -> Result<Option<AccountView>, BuyerError> {
-    let Some(user) = crate::purchase::session_user(tenant, session).await else {
+pub async fn account_view(cx: &Ctx) -> Result<Option<AccountView>, Error> {
+    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
+    let Some(user) = session.user().await else {
         return Ok(None);
     };
-    let snap = crate::purchase::snapshot(tenant)?;
+    let snap = snapshot(tenant)?;
     let contact = tenant
         .catalog
         .client()
         .get_contact_data(&user.contact_number, &[])
         .await
-        .map_err(s360_error)?;
-    let provider = session
-        .get::<String>(&provider_key(tenant))
-        .await
-        .ok()
-        .flatten();
+        .map_err(Error::from)?;
+    let provider = session.provider().await;
     Ok(Some(AccountView {
-        shop: crate::purchase::shop_info(tenant, &snap, lang.code()),
+        shop: shop_info(tenant, &snap, lang.code(), None),
         contact_number: contact.contact_number.clone(),
         profile: profile_of(&contact),
         identity_provider: provider,
@@ -251,27 +239,6 @@ pub async fn account_view(
 
 // ---------------------------------------------------------------------------------------------
 // Validation
-
-/// Problems of a posted form, per field (`first_name`, `main.town`, ...).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Invalid(pub Vec<(String, String)>);
-
-/// The prefix that marks a validation error sent to the page (one `field=message` per line).
-pub const INVALID_PREFIX: &str = "invalid:";
-
-impl Invalid {
-    /// The error string the page decodes (see [`crate::routes::account::field_errors`]).
-    pub fn encode(&self) -> String {
-        let mut out = INVALID_PREFIX.to_string();
-        for (f, m) in &self.0 {
-            out.push('\n');
-            out.push_str(f);
-            out.push('=');
-            out.push_str(&m.replace('\n', " "));
-        }
-        out
-    }
-}
 
 fn tr(key: &str, lang: Lang) -> String {
     t!(key, locale = lang.code()).to_string()
@@ -525,13 +492,6 @@ pub fn validate(f: &ProfileForm, lang: Lang) -> Result<ValidProfile, Invalid> {
 // ---------------------------------------------------------------------------------------------
 // Writing the profile
 
-/// Why saving failed: the buyer's input (per field) or S-360.
-#[derive(Debug, Clone)]
-pub enum SaveError {
-    Invalid(Invalid),
-    S360(BuyerError),
-}
-
 /// Writes a checked profile to S-360: main data, then addresses (existing ones are updated in
 /// place, one per role, extra ones removed), then opt-ins.
 pub async fn save_profile(
@@ -539,11 +499,8 @@ pub async fn save_profile(
     contact_number: &str,
     p: &ValidProfile,
     lang: Lang,
-) -> Result<(), SaveError> {
-    let current = client
-        .get_contact_data(contact_number, &[])
-        .await
-        .map_err(|e| SaveError::S360(s360_error(e)))?;
+) -> Result<(), Error> {
+    let current = client.get_contact_data(contact_number, &[]).await?;
     let mut individual = current.individual_contact.clone().unwrap_or_default();
     individual.individual_firstname = p.first_name.clone();
     individual.individual_lastname = p.last_name.clone();
@@ -557,13 +514,13 @@ pub async fn save_profile(
         .update_contact(contact_number, individual)
         .await
         .map_err(|e| match e {
-            S360Error::Other(code, _) if code == ERROR_DUPLICATE_LOGIN => SaveError::Invalid(
-                Invalid(vec![("email".into(), tr("account.err_email_taken", lang))]),
-            ),
-            S360Error::Other(code, _) if code == ERROR_INVALID_EMAIL => SaveError::Invalid(
-                Invalid(vec![("email".into(), tr("account.err_email", lang))]),
-            ),
-            e => SaveError::S360(s360_error(e)),
+            S360Error::Other(code, _) if code == ERROR_DUPLICATE_LOGIN => Error::Invalid(Invalid(
+                vec![("email".into(), tr("account.err_email_taken", lang))],
+            )),
+            S360Error::Other(code, _) if code == ERROR_INVALID_EMAIL => Error::Invalid(Invalid(
+                vec![("email".into(), tr("account.err_email", lang))],
+            )),
+            e => Error::from(e),
         })?;
 
     // one stored address per wanted one, reusing the address that had the same role
@@ -589,15 +546,11 @@ pub async fn save_profile(
         }
         client
             .create_or_update_address(contact_number, address)
-            .await
-            .map_err(|e| SaveError::S360(s360_error(e)))?;
+            .await?;
     }
     for a in unused {
         if let Some(id) = a.address_id {
-            client
-                .delete_address(contact_number, id)
-                .await
-                .map_err(|e| SaveError::S360(s360_error(e)))?;
+            client.delete_address(contact_number, id).await?;
         }
     }
     let flag = |b: bool| ContactCriterion {
@@ -618,18 +571,17 @@ pub async fn save_profile(
                 },
             ],
         )
-        .await
-        .map_err(|e| SaveError::S360(s360_error(e)))?;
+        .await?;
     Ok(())
 }
 
 /// Asks S-360 to delete (anonymise) the contact: `deleteContact`. Orders and tickets stay
 /// valid; the contact's personal data, login, addresses and opt-ins are erased.
-pub async fn delete_account(client: &Client, contact_number: &str) -> Result<(), BuyerError> {
+pub async fn delete_account(client: &Client, contact_number: &str) -> Result<(), Error> {
     client
         .delete_contact(contact_number)
         .await
-        .map_err(s360_error)
+        .map_err(Error::from)
 }
 
 #[cfg(test)]
@@ -718,8 +670,6 @@ mod tests {
         assert!(bad.0[0].1.contains("First name"), "{:?}", bad.0[0]);
         let fr = validate(&f, Lang::Fr).unwrap_err();
         assert_ne!(fr.0[1].1, bad.0[1].1, "French differs from English");
-        assert!(bad.encode().starts_with(INVALID_PREFIX));
-        assert!(bad.encode().contains("\nphone="));
     }
 
     #[test]

@@ -11,14 +11,20 @@
 //! which stays the final authority, with a message naming the seat.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use s360::model::availability::AvailabilityItem;
 use s360::model::catalog::{Performance, Product};
 use s360::model::order::{SeatStatus, SeatsAvailabilityData};
 use s360::{AudienceSubCategoryId, PerformanceId, SeatId};
 
-use super::*;
+use rust_i18n::t;
+use s360::client::CatalogSnapshot;
+
+use crate::describe::tariff_name;
+use crate::error::Error;
+use crate::model::*;
+use crate::tenant::Tenant;
 
 /// Above this many seats a venue is chosen block by block (a stadium), not drawn whole.
 const WHOLE_MAP_MAX_SEATS: usize = 800;
@@ -31,8 +37,21 @@ struct Kept {
     map: Arc<SeatsAvailabilityData>,
 }
 
-/// Seat maps by institution and performance.
-static KEPT: LazyLock<Mutex<HashMap<(String, i64), Kept>>> = LazyLock::new(Default::default);
+/// An institution's seat maps by performance (owned by its [`Tenant`]).
+#[derive(Default)]
+pub struct SeatMapCache(Mutex<HashMap<i64, Kept>>);
+
+impl SeatMapCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Kept>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for SeatMapCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SeatMapCache({} maps)", self.lock().len())
+    }
+}
 
 /// Whether a performance takes place in a venue the catalog describes (it has a seat map).
 pub(crate) fn has_seat_map(snap: &CatalogSnapshot, perf: &Performance) -> bool {
@@ -51,18 +70,17 @@ pub(crate) async fn seat_map(
     snap: &CatalogSnapshot,
     product: &Product,
     perf: PerformanceId,
-) -> Result<Arc<SeatsAvailabilityData>, BuyerError> {
+) -> Result<Arc<SeatsAvailabilityData>, Error> {
     let avail = tenant.availability(snap);
-    let items = avail.get(product).await.map_err(s360_error)?;
-    let key = (tenant.code.clone(), perf.0);
-    if let Some(k) = kept().get(&key) {
+    let items = avail.get(product).await.map_err(Error::from)?;
+    if let Some(k) = tenant.seat_maps.lock().get(&perf.0) {
         if Arc::ptr_eq(&k.items, &items) {
             return Ok(k.map.clone());
         }
     }
-    let map = avail.seat_map(perf).await.map_err(s360_error)?;
-    kept().insert(
-        key,
+    let map = avail.seat_map(perf).await.map_err(Error::from)?;
+    tenant.seat_maps.lock().insert(
+        perf.0,
         Kept {
             items,
             map: map.clone(),
@@ -71,13 +89,9 @@ pub(crate) async fn seat_map(
     Ok(map)
 }
 
-fn kept() -> std::sync::MutexGuard<'static, HashMap<(String, i64), Kept>> {
-    KEPT.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Drops the seat map of `perf`: this shop just changed who holds its seats.
 pub(crate) async fn forget_seat_map(tenant: &Tenant, snap: &CatalogSnapshot, perf: PerformanceId) {
-    kept().remove(&(tenant.code.clone(), perf.0));
+    tenant.seat_maps.lock().remove(&perf.0);
     tenant.availability(snap).forget_seat_map(perf).await;
 }
 
@@ -293,14 +307,12 @@ pub(crate) async fn seat_operations(
     perf: &Performance,
     tariff: AudienceSubCategoryId,
     seat_ids: &[i64],
-) -> Result<Vec<s360::model::order::SingleEntryOperation>, BuyerError> {
+) -> Result<Vec<s360::model::order::SingleEntryOperation>, Error> {
     let max = snap.pos.max_seats_per_performance;
     // the bound first, on the list as posted: no work on a list no buyer could have chosen
     // (a few repeats from a double click are tolerated, then de-duplicated in one pass)
     if seat_ids.len() > 2 * max.max(1) as usize {
-        return Err(BuyerError(
-            t!("seatmap.error_max", locale = lang(), max = max).into_owned(),
-        ));
+        return Err(Error::TooManySeats { max });
     }
     let mut seen = std::collections::HashSet::with_capacity(seat_ids.len());
     let ids: Vec<i64> = seat_ids
@@ -309,15 +321,13 @@ pub(crate) async fn seat_operations(
         .filter(|id| seen.insert(*id))
         .collect();
     if ids.is_empty() {
-        return Err(BuyerError::tr("seatmap.error_none"));
+        return Err(Error::NoSeat);
     }
     if ids.len() > max as usize {
-        return Err(BuyerError(
-            t!("seatmap.error_max", locale = lang(), max = max).into_owned(),
-        ));
+        return Err(Error::TooManySeats { max });
     }
     if !has_seat_map(snap, perf) {
-        return Err(BuyerError::tr("seatmap.error_unknown"));
+        return Err(Error::UnknownSeat);
     }
     let map = seat_map(tenant, snap, product, perf.id).await?;
     let mut by_category: Vec<(s360::SeatCategoryId, Vec<SeatId>)> = Vec::new();
@@ -326,7 +336,7 @@ pub(crate) async fn seat_operations(
             .seats
             .iter()
             .find(|s| s.seat_id == SeatId(*id))
-            .ok_or_else(|| BuyerError::tr("seatmap.error_unknown"))?;
+            .ok_or(Error::UnknownSeat)?;
         match by_category
             .iter_mut()
             .find(|(c, _)| *c == seat.seat_category_id)
@@ -343,7 +353,7 @@ pub(crate) async fn seat_operations(
                 .iter()
                 .any(|p| p.seat_cat_id == cat && p.aud_sub_cat_id == tariff)
             {
-                return Err(BuyerError::tr("error.tariff"));
+                return Err(Error::Tariff);
             }
             Ok(s360::model::order::SingleEntryOperation {
                 performance_id: perf.id,
@@ -366,12 +376,13 @@ pub(crate) async fn taken_error(
     product: &Product,
     perf: PerformanceId,
     seat_ids: &[i64],
-) -> BuyerError {
+    locale: &str,
+) -> Error {
     forget_seat_map(tenant, snap, perf).await;
     let Ok(map) = seat_map(tenant, snap, product, perf).await else {
-        return BuyerError::tr("error.not_enough");
+        return Error::NotEnough;
     };
-    let areas = area_names(snap, lang());
+    let areas = area_names(snap, locale);
     let taken: Vec<String> = map
         .seats
         .iter()
@@ -381,26 +392,8 @@ pub(crate) async fn taken_error(
                 .get(&s.area_id.0)
                 .cloned()
                 .unwrap_or_else(|| s.block_code.clone());
-            seat_place(&block, &s.row_number, &s.seat_number, lang())
+            seat_place(&block, &s.row_number, &s.seat_number, locale)
         })
         .collect();
-    match taken.len() {
-        0 => BuyerError::tr("error.not_enough"),
-        1 => BuyerError(
-            t!(
-                "seatmap.error_taken",
-                locale = lang(),
-                seat = taken[0].clone()
-            )
-            .into_owned(),
-        ),
-        _ => BuyerError(
-            t!(
-                "seatmap.error_taken_many",
-                locale = lang(),
-                seats = taken.join("; ")
-            )
-            .into_owned(),
-        ),
-    }
+    Error::SeatsTaken(taken)
 }

@@ -8,15 +8,26 @@
 use s360::model::contact::{AddressId, ContactAddressData};
 use s360::model::order::{
     CreateOrUpdateOrderRequest, Granularity, MovementContact, MovementContactData, MovementId,
-    OrderId, OrderState, PurchaserInfo,
+    OrderState, PurchaserInfo,
 };
 use s360::model::shipment::{CreateShipmentRequest, GetAvailableShipmentModesRequest};
 use s360::model::shipment::{ShipmentContents, ShipmentModeData, ShipmentModeId};
 use serde::{Deserialize, Serialize};
 
-use super::*;
-use crate::account::{check_address, check_email, check_name, Invalid};
-use crate::i18n::Lang;
+use rust_i18n::t;
+use s360::client::CatalogSnapshot;
+use s360::model::order::OrderDetailsData;
+
+use crate::account::{check_address, check_email, check_name};
+use crate::cart::cart_view;
+use crate::context::Ctx;
+use crate::describe::snapshot;
+use crate::error::{Error, Invalid};
+use crate::lang::Lang;
+use crate::model::*;
+use crate::payment::Guest;
+use crate::session::BuyerSession;
+use crate::tenant::Tenant;
 
 /// The checkout form as posted (every part optional: what is missing is reported in words).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -41,41 +52,17 @@ pub struct Delivery {
     pub holders: Vec<(MovementId, String, String)>,
 }
 
-/// Why a checkout cannot go on: fields to correct, or a problem with the order.
-#[derive(Debug, Clone)]
-pub enum CheckoutError {
-    Invalid(Invalid),
-    Buyer(BuyerError),
-}
-
-impl std::fmt::Display for CheckoutError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CheckoutError::Invalid(i) => f.write_str(&i.encode()),
-            CheckoutError::Buyer(b) => f.write_str(&b.0),
-        }
-    }
-}
-
-impl From<BuyerError> for CheckoutError {
-    fn from(e: BuyerError) -> Self {
-        CheckoutError::Buyer(e)
-    }
-}
-
 /// The order in the session's cart, with its movements.
-async fn cart_order(tenant: &Tenant, session: &Session) -> Result<OrderDetailsData, BuyerError> {
-    let order_id = session_get::<OrderId>(session, &cart_key(tenant))
-        .await
-        .ok_or_else(|| BuyerError::tr("checkout.empty"))?;
+async fn cart_order(tenant: &Tenant, session: &BuyerSession) -> Result<OrderDetailsData, Error> {
+    let order_id = session.cart().await.ok_or(Error::CheckoutEmpty)?;
     let d = tenant
         .catalog
         .client()
         .get_order_details(order_id, Some(Granularity::Movements))
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     if d.order_state != OrderState::Running || d.operation_datas.is_empty() {
-        return Err(BuyerError::tr("checkout.expired"));
+        return Err(Error::CheckoutExpired);
     }
     Ok(d)
 }
@@ -85,7 +72,7 @@ async fn modes(
     tenant: &Tenant,
     d: &OrderDetailsData,
     country: Option<&str>,
-) -> Result<Vec<ShipmentModeData>, BuyerError> {
+) -> Result<Vec<ShipmentModeData>, Error> {
     let snap = snapshot(tenant)?;
     tenant
         .catalog
@@ -103,7 +90,7 @@ async fn modes(
             },
         )
         .await
-        .map_err(s360_error)
+        .map_err(Error::from)
 }
 
 /// The tickets that need a holder's name: every unit of a product whose family is nominative
@@ -166,12 +153,9 @@ fn holder_slots(
 }
 
 /// What the checkout page shows: the cart, the delivery choices and the holders to name.
-pub async fn checkout_view(
-    tenant: &Tenant,
-    session: &Session,
-    locale: &str,
-) -> Result<CheckoutView, BuyerError> {
-    let cart = cart_view(tenant, session, locale).await?;
+pub async fn checkout_view(cx: &Ctx) -> Result<CheckoutView, Error> {
+    let (tenant, session, locale) = (&*cx.tenant, &cx.session, cx.locale());
+    let cart = cart_view(cx).await?;
     let mut view = CheckoutView {
         cart,
         modes: vec![],
@@ -218,7 +202,7 @@ pub async fn checkout_view(
         })
         .collect();
     // a logged-in buyer's shipping (else main) address, ready to be used
-    if let Some(user) = session_user(tenant, session).await {
+    if let Some(user) = session.user().await {
         if let Ok(c) = tenant
             .catalog
             .client()
@@ -266,12 +250,11 @@ fn check_guest(form: &CheckoutForm, lang: Lang, bad: &mut Invalid) -> Guest {
 /// its field. A missing shipment choice (a client that does not send one) takes the first mode
 /// that needs no address.
 pub async fn check_checkout(
-    tenant: &Tenant,
-    session: &Session,
+    cx: &Ctx,
     form: &CheckoutForm,
     guest: bool,
-    lang: Lang,
-) -> Result<(Option<Guest>, Delivery), CheckoutError> {
+) -> Result<(Option<Guest>, Delivery), Error> {
+    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
     let d = cart_order(tenant, session).await?;
     let snap = snapshot(tenant)?;
     let locale = lang.code();
@@ -357,7 +340,7 @@ pub async fn check_checkout(
         holders.push((movement, first, last));
     }
     if !bad.0.is_empty() {
-        return Err(CheckoutError::Invalid(bad));
+        return Err(Error::Invalid(bad));
     }
     Ok((
         guest,
@@ -377,7 +360,7 @@ pub(crate) async fn apply_delivery(
     contact: &str,
     email: Option<&str>,
     delivery: &Delivery,
-) -> Result<(), BuyerError> {
+) -> Result<(), Error> {
     let client = tenant.catalog.client();
     let snap = snapshot(tenant)?;
     client
@@ -390,7 +373,7 @@ pub(crate) async fn apply_delivery(
             ..Default::default()
         })
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     if let Some(mode) = delivery.shipment_mode {
         let address_id = match &delivery.address {
             Some(a) => Some(shipping_address(tenant, contact, a).await?),
@@ -405,7 +388,7 @@ pub(crate) async fn apply_delivery(
                 email: email.map(str::to_string),
             })
             .await
-            .map_err(s360_error)?;
+            .map_err(Error::from)?;
     }
     if !delivery.holders.is_empty() {
         client
@@ -425,7 +408,7 @@ pub(crate) async fn apply_delivery(
                     .collect(),
             )
             .await
-            .map_err(s360_error)?;
+            .map_err(Error::from)?;
     }
     Ok(())
 }
@@ -436,12 +419,12 @@ async fn shipping_address(
     tenant: &Tenant,
     contact: &str,
     a: &AddressFields,
-) -> Result<AddressId, BuyerError> {
+) -> Result<AddressId, Error> {
     let client = tenant.catalog.client();
     let current = client
         .get_contact_data(contact, &[])
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let wanted = |address_id, address_type: String| ContactAddressData {
         address_id,
         address_type,
@@ -471,10 +454,8 @@ async fn shipping_address(
     let saved = client
         .create_or_update_address(contact, address)
         .await
-        .map_err(s360_error)?;
-    saved
-        .address_id
-        .ok_or_else(|| BuyerError::tr("checkout.address_not_saved"))
+        .map_err(Error::from)?;
+    saved.address_id.ok_or(Error::AddressNotSaved)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! the cart validates the choice here, re-checks availability and lets S-360 have the last word.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, Utc};
@@ -14,12 +14,20 @@ use s360::model::availability::{
 };
 use s360::model::catalog::{AudienceSubCategory, Item, Product, Timeslot};
 use s360::model::order::*;
-use s360::{Amount, ItemId, ProductId, TimeslotId};
+use s360::{Amount, AudienceSubCategoryId, ItemId, ProductId, SeatCategoryId, TimeslotId};
 
 use rust_i18n::t;
 
-use super::*;
-use crate::ssr::{family_label, level_text, product_level};
+use s360::client::{CatalogSnapshot, Error as S360Error};
+
+use crate::cart::{check_holds, usable_order};
+use crate::context::Ctx;
+use crate::describe::{
+    family_label, level_text, product_level, shop_info, snapshot, tariff_name, when,
+};
+use crate::error::Error;
+use crate::model::*;
+use crate::tenant::Tenant;
 
 /// How a product is bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,16 +117,16 @@ fn catalog_offset(p: &Product) -> FixedOffset {
 
 /// "Friday 12 December 2026", "vendredi 12 décembre 2026", "Freitag, 12. Dezember 2026".
 fn day_label(d: NaiveDate, locale: &str) -> String {
-    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
     let fmt = match lang {
-        crate::i18n::Lang::De => "%A, %-d. %B %Y",
+        crate::lang::Lang::De => "%A, %-d. %B %Y",
         _ => "%A %-d %B %Y",
     };
     d.format_localized(fmt, lang.chrono_locale()).to_string()
 }
 
 fn month_label(d: NaiveDate, locale: &str) -> String {
-    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
     let s = d
         .format_localized("%B %Y", lang.chrono_locale())
         .to_string();
@@ -151,13 +159,26 @@ fn slot_time(slot: &Timeslot) -> String {
 
 const THEMES_TTL: Duration = Duration::from_secs(600);
 
-/// Institution, pass and day.
-type ThemeKey = (String, ProductId, NaiveDate);
+/// Pass and day.
+type ThemeKey = (ProductId, NaiveDate);
 /// When the tours were fetched, and the tours.
 type ThemeEntry = (Instant, Arc<Vec<ThemeAndLanguage>>);
 
-static THEMES: LazyLock<Mutex<HashMap<ThemeKey, ThemeEntry>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// An institution's guided tours by pass and day (owned by its [`Tenant`]).
+#[derive(Default)]
+pub struct TourCache(Mutex<HashMap<ThemeKey, ThemeEntry>>);
+
+impl TourCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ThemeKey, ThemeEntry>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for TourCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TourCache({} days)", self.lock().len())
+    }
+}
 
 /// The guided tours of a visit pass's time slots on one day: from memory when asked in the last
 /// ten minutes, else from S-360 (the tours are set up with the catalog and rarely change).
@@ -177,8 +198,8 @@ async fn tours_of_day(
     if !guided || slots.is_empty() {
         return Ok(Arc::new(vec![]));
     }
-    let key = (tenant.code.clone(), product.id, date);
-    if let Some((at, v)) = THEMES.lock().expect("themes lock").get(&key) {
+    let key = (product.id, date);
+    if let Some((at, v)) = tenant.tours.lock().get(&key) {
         if at.elapsed() < THEMES_TTL {
             return Ok(v.clone());
         }
@@ -192,7 +213,7 @@ async fn tours_of_day(
         })
         .await?;
     let list = Arc::new(list);
-    let mut cache = THEMES.lock().expect("themes lock");
+    let mut cache = tenant.tours.lock();
     cache.retain(|_, (at, _)| at.elapsed() < THEMES_TTL);
     cache.insert(key, (Instant::now(), list.clone()));
     Ok(list)
@@ -200,12 +221,11 @@ async fn tours_of_day(
 
 /// Guided tours of one slot, from the cache only (the cart's lines; nothing when unknown).
 pub(crate) fn cached_tours(tenant: &Tenant, slot: TimeslotId) -> Vec<ThemeAndLanguage> {
-    THEMES
+    tenant
+        .tours
         .lock()
-        .expect("themes lock")
-        .iter()
-        .filter(|((code, _, _), _)| *code == tenant.code)
-        .flat_map(|(_, (_, v))| v.iter())
+        .values()
+        .flat_map(|(_, v)| v.iter())
         .filter(|t| t.timeslot_id == slot)
         .cloned()
         .collect()
@@ -247,7 +267,8 @@ pub async fn product_view(
     product_id: i64,
     query: &ProductQuery,
     locale: &str,
-) -> Result<Option<ProductView>, BuyerError> {
+    origin: Option<&str>,
+) -> Result<Option<ProductView>, Error> {
     let snap = snapshot(tenant)?;
     let Some((product, kind)) = find_product(&snap, product_id) else {
         return Ok(None);
@@ -256,9 +277,9 @@ pub async fn product_view(
         .availability(&snap)
         .get(product)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let main = &snap.pos.main_language;
-    let shop = shop_info(tenant, &snap, locale);
+    let shop = shop_info(tenant, &snap, locale, origin);
     let name = product.external_name.best(locale, main).to_string();
     let description = product.external_description.best(locale, main).to_string();
     let max_quantity = snap.pos.max_seats_per_performance;
@@ -495,7 +516,7 @@ fn visit_calendar(
         week.resize(7, None);
         weeks.push(week);
     }
-    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
     // 1 January 2024 was a Monday
     let monday = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
     let weekdays = (0..7)
@@ -626,7 +647,7 @@ async fn season_remaining(
     tenant: &Tenant,
     snap: &CatalogSnapshot,
     product: &Product,
-) -> Result<HashMap<SeatCategoryId, (u32, AvailabilityLevel)>, BuyerError> {
+) -> Result<HashMap<SeatCategoryId, (u32, AvailabilityLevel)>, Error> {
     let Some(line) = &product.package_line else {
         return Ok(HashMap::new());
     };
@@ -645,7 +666,7 @@ async fn season_remaining(
     events.dedup_by_key(|p| p.id);
     let mut items = Vec::new();
     for e in events {
-        items.extend(cache.get(e).await.map_err(s360_error)?.iter().cloned());
+        items.extend(cache.get(e).await.map_err(Error::from)?.iter().cloned());
     }
     Ok(line
         .seat_categories
@@ -677,7 +698,7 @@ async fn season_package(
     product: &Product,
     max: u32,
     locale: &str,
-) -> Result<(SeasonPackage, Vec<TariffOffer>, AvailabilityLevel), BuyerError> {
+) -> Result<(SeasonPackage, Vec<TariffOffer>, AvailabilityLevel), Error> {
     let line = product.package_line.as_ref().expect("a season ticket");
     let main = &snap.pos.main_language;
     let cur = &snap.pos.institution_currency;
@@ -1263,13 +1284,9 @@ fn validate_season(
 // Add to cart
 
 /// Validates the posted choice against fresh availability and adds it to the buyer's order.
-pub async fn add_product_to_cart(
-    tenant: &Tenant,
-    session: &Session,
-    form: &ProductForm,
-) -> Result<(), BuyerError> {
-    let locale = lang();
-    let invalid = |e: InvalidChoice| BuyerError(e.message(locale));
+pub async fn add_product_to_cart(cx: &Ctx, form: &ProductForm) -> Result<(), Error> {
+    let (tenant, session, locale) = (&*cx.tenant, &cx.session, cx.locale());
+    let invalid = Error::Choice;
     let snap = snapshot(tenant)?;
     let (product, kind) =
         find_product(&snap, form.product_id).ok_or_else(|| invalid(InvalidChoice::NotOnSale))?;
@@ -1291,7 +1308,7 @@ pub async fn add_product_to_cart(
                 S360Error::NotFound(_) => Ok(vec![]),
                 e => Err(e),
             })
-            .map_err(s360_error)?,
+            .map_err(Error::from)?,
         (ProductKind::Open, _) => client
             .get_product_availability(&ProductAvailabilityRequest {
                 point_of_sales_id: Some(pos),
@@ -1299,14 +1316,14 @@ pub async fn add_product_to_cart(
                 ..Default::default()
             })
             .await
-            .map_err(s360_error)?,
+            .map_err(Error::from)?,
         _ => vec![],
     };
     let tours = match (kind, parse_date(&form.date)) {
         (ProductKind::Visit, Some(date)) if !form.tour.trim().is_empty() => {
             tours_of_day(tenant, product, date)
                 .await
-                .map_err(s360_error)?
+                .map_err(Error::from)?
         }
         _ => Arc::new(vec![]),
     };
@@ -1333,7 +1350,7 @@ pub async fn add_product_to_cart(
     };
     let ops = validate_choice(product, form, &rules).map_err(invalid)?;
     check_holds(
-        tenant,
+        cx,
         ops.simple.iter().map(|o| o.quantity).sum::<u32>()
             + ops.pass.iter().map(|o| o.quantity).sum::<u32>()
             + ops.composed.iter().map(|o| o.quantity).sum::<u32>(),
@@ -1347,14 +1364,14 @@ pub async fn add_product_to_cart(
         ..Default::default()
     };
     match client.create_or_update_order(&req).await {
-        Ok(updated) => remember_cart(tenant, session, updated.order_id).await,
+        Ok(updated) => session.set_cart(updated.order_id).await,
         // sold out meanwhile: said in the words of what was chosen
         Err(S360Error::Availability(_)) => Err(invalid(match kind {
             ProductKind::Visit => InvalidChoice::SlotSoldOut,
             ProductKind::Season => InvalidChoice::CategorySoldOut,
             ProductKind::Open => InvalidChoice::NotEnoughLeft { left: 0 },
         })),
-        Err(e) => Err(s360_error(e)),
+        Err(e) => Err(Error::from(e)),
     }
 }
 

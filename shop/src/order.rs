@@ -12,8 +12,17 @@ use s360::model::history::{FileData, FileState, GetContactFilesRequest, Paginati
 use s360::model::order::*;
 use s360::model::ticket::{GetTicketsRequest, TicketData, TicketState};
 
-use super::*;
-use crate::i18n::Lang;
+use rust_i18n::t;
+use s360::client::{CatalogSnapshot, Error as S360Error};
+
+use crate::cart::cart_lines;
+use crate::context::Ctx;
+use crate::describe::{day, shop_info, snapshot, when};
+use crate::error::Error;
+use crate::lang::Lang;
+use crate::model::*;
+use crate::payment::{clock, finalize, paid_payment, retry_message, Retry};
+use crate::tenant::Tenant;
 
 /// Orders the history page lists (newest first); older ones are left out with a note.
 pub const HISTORY_PAGE: u32 = 100;
@@ -22,12 +31,12 @@ pub const HISTORY_PAGE: u32 = 100;
 /// (checked in constant time, before any S-360 call), or the buyer logged in on `session` is
 /// its purchaser. `None` alike for an order that does not exist and for somebody else's.
 pub async fn owned_order(
-    tenant: &Tenant,
-    session: &Session,
+    cx: &Ctx,
     order_id: i64,
     access: Option<&str>,
     granularity: Option<Granularity>,
-) -> Result<Option<OrderDetailsData>, BuyerError> {
+) -> Result<Option<OrderDetailsData>, Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
     if order_id <= 0 {
         return Ok(None);
     }
@@ -35,7 +44,7 @@ pub async fn owned_order(
     let user = if by_link {
         None
     } else {
-        match session_user(tenant, session).await {
+        match session.user().await {
             Some(u) if !u.contact_number.is_empty() => Some(u),
             // neither a valid link nor a login: nothing S-360 could change
             _ => return Ok(None),
@@ -49,7 +58,7 @@ pub async fn owned_order(
     {
         Ok(d) => d,
         Err(S360Error::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(s360_error(e)),
+        Err(e) => return Err(Error::from(e)),
     };
     let by_login = match (&d.purchaser_contact_number, &user) {
         (Some(buyer), Some(user)) => *buyer == user.contact_number,
@@ -59,7 +68,7 @@ pub async fn owned_order(
 }
 
 /// The order's tickets that are still good for entry (not cancelled, not replaced).
-pub async fn valid_tickets(tenant: &Tenant, order_id: i64) -> Result<Vec<TicketData>, BuyerError> {
+pub async fn valid_tickets(tenant: &Tenant, order_id: i64) -> Result<Vec<TicketData>, Error> {
     Ok(tenant
         .catalog
         .client()
@@ -68,7 +77,7 @@ pub async fn valid_tickets(tenant: &Tenant, order_id: i64) -> Result<Vec<TicketD
             ..Default::default()
         })
         .await
-        .map_err(s360_error)?
+        .map_err(Error::from)?
         .into_iter()
         .filter(|t| matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted))
         .collect())
@@ -113,23 +122,14 @@ pub fn place_of(t: &TicketData, lang: Lang) -> String {
 /// The order page's data, for whoever may see the order (see [`owned_order`]). Finalises the
 /// order on the way when its payment settled.
 pub async fn order_view(
-    tenant: &Tenant,
-    session: &Session,
+    cx: &Ctx,
     order_id: i64,
     access: Option<&str>,
-    lang: Lang,
-) -> Result<Option<OrderView>, BuyerError> {
+) -> Result<Option<OrderView>, Error> {
+    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
     let locale = lang.code();
     let snap = snapshot(tenant)?;
-    let Some(mut d) = owned_order(
-        tenant,
-        session,
-        order_id,
-        access,
-        Some(Granularity::Movements),
-    )
-    .await?
-    else {
+    let Some(mut d) = owned_order(cx, order_id, access, Some(Granularity::Movements)).await? else {
         return Ok(None);
     };
     // the owner looking at an order with money taken: finalise it (or, when the money came
@@ -193,7 +193,7 @@ pub async fn order_view(
             t!(
                 "payment.paid_too_late",
                 locale = locale,
-                shop = shop_info(tenant, &snap, locale).name
+                shop = shop_info(tenant, &snap, locale, None).name
             )
             .into_owned(),
         ))
@@ -226,7 +226,7 @@ pub async fn order_view(
         .iter()
         .any(|op| op.performance_start.is_some() || !op.performance_ids.is_empty());
     Ok(Some(OrderView {
-        shop: shop_info(tenant, &snap, locale),
+        shop: shop_info(tenant, &snap, locale, None),
         order_id,
         state: state.into(),
         state_text,
@@ -237,7 +237,7 @@ pub async fn order_view(
         access: tenant.order_link_token(order_id),
         can_retry: retry.is_some(),
         has_dates,
-        logged_in: session_user(tenant, session).await.is_some(),
+        logged_in: session.user().await.is_some(),
     }))
 }
 
@@ -288,12 +288,9 @@ fn summary(f: &FileData, lang: Lang) -> OrderSummary {
 
 /// The logged-in buyer's orders (`getContactFiles`), newest first; `None` when nobody is
 /// logged in.
-pub async fn order_history(
-    tenant: &Tenant,
-    session: &Session,
-    lang: Lang,
-) -> Result<Option<HistoryView>, BuyerError> {
-    let Some(user) = session_user(tenant, session).await else {
+pub async fn order_history(cx: &Ctx) -> Result<Option<HistoryView>, Error> {
+    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
+    let Some(user) = session.user().await else {
         return Ok(None);
     };
     let snap = snapshot(tenant)?;
@@ -309,9 +306,9 @@ pub async fn order_history(
             ..Default::default()
         })
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     Ok(Some(HistoryView {
-        shop: shop_info(tenant, &snap, lang.code()),
+        shop: shop_info(tenant, &snap, lang.code(), None),
         orders: files.files.iter().map(|f| summary(f, lang)).collect(),
         truncated: files.truncated,
     }))
@@ -350,10 +347,10 @@ pub async fn ticket_sheet(
     tenant: &Tenant,
     d: &OrderDetailsData,
     lang: Lang,
-) -> Result<TicketSheet, BuyerError> {
+) -> Result<TicketSheet, Error> {
     let locale = lang.code();
     let snap = snapshot(tenant)?;
-    let shop = shop_info(tenant, &snap, locale);
+    let shop = shop_info(tenant, &snap, locale, None);
     let order = d.order_id.0.to_string();
     let tickets = valid_tickets(tenant, d.order_id.0)
         .await?
@@ -490,10 +487,10 @@ pub fn calendar_events(
     tenant: &Tenant,
     d: &OrderDetailsData,
     lang: Lang,
-) -> Result<Vec<CalendarEvent>, BuyerError> {
+) -> Result<Vec<CalendarEvent>, Error> {
     let locale = lang.code();
     let snap = snapshot(tenant)?;
-    let shop = shop_info(tenant, &snap, locale).name;
+    let shop = shop_info(tenant, &snap, locale, None).name;
     let domain = tenant
         .hosts
         .first()

@@ -3,14 +3,21 @@
 //! the exactly-once finalisation of a paid order.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rust_i18n::t;
 use s360::model::contact::CulturalContactData;
 use s360::model::order::*;
 use serde::{Deserialize, Serialize};
 
-use super::*;
+use crate::checkout::Delivery;
+use s360::client::Error as S360Error;
+
+use crate::context::Ctx;
+use crate::describe::snapshot;
+use crate::error::Error;
+use crate::session::BuyerSession;
+use crate::tenant::Tenant;
 
 /// Who pays: a guest (a contact is created) or the logged-in buyer's S-360 contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,60 +41,14 @@ pub struct PaymentStart {
     pub widget_origin: String,
 }
 
-/// How bad something an operator must hear about is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Info,
-    Warn,
-    Error,
-}
-
-static REPORTER: OnceLock<fn(Severity, &str)> = OnceLock::new();
-static ERRORS_REPORTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Where the payment code's events go (the server sends them to its `tracing` log); until it is
-/// set, to standard error.
-pub fn set_reporter(f: fn(Severity, &str)) {
-    let _ = REPORTER.set(f);
-}
-
-/// How many error-level payment events this process reported (money needing a person).
-pub fn errors_reported() -> u64 {
-    ERRORS_REPORTED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-pub(crate) fn report(severity: Severity, message: String) {
-    if severity == Severity::Error {
-        ERRORS_REPORTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    match REPORTER.get() {
-        Some(f) => f(severity, &message),
-        None => eprintln!("{severity:?}: {message}"),
-    }
-}
-
 /// Below this much hold time left, the payment page asks the buyer to hurry: S-360 does not
 /// extend a hold (updates do not refresh `expirationDate`), it only freezes it once the card is
 /// being charged.
 pub const HURRY_SECS: i64 = 120;
 
-fn pending_key(tenant: &Tenant) -> String {
-    format!("paying.{}", tenant.code)
-}
-
-fn contact_key(tenant: &Tenant) -> String {
-    format!("paying_contact.{}", tenant.code)
-}
-
-/// Why the current payment is a new attempt (`refused`, `cancelled`), shown until it is paid.
-fn retry_key(tenant: &Tenant) -> String {
-    format!("paying_retry.{}", tenant.code)
-}
-
-const TX_KEY: &str = "paying_tx";
-
-/// A payment that has been (or is being) taken for the order: no other may start.
-fn payment_underway(d: &OrderDetailsData) -> bool {
+/// A payment that has been (or is being) taken for the order: no other may start, and the
+/// buyer back from the payment page waits for it on the order page.
+pub fn payment_underway(d: &OrderDetailsData) -> bool {
     matches!(
         d.payment_state,
         PaymentState::InProgress | PaymentState::Paid | PaymentState::Authorized
@@ -136,36 +97,34 @@ pub fn clock(tenant: &Tenant, at: chrono::DateTime<chrono::FixedOffset>) -> Stri
 /// the order's lock: a second submit of the same form (a double click, a reload) gets the same
 /// transaction and writes nothing; changed choices are written again and get a new one.
 pub async fn start_payment(
-    tenant: &Tenant,
-    session: &Session,
+    cx: &Ctx,
     buyer: Buyer,
     delivery: Delivery,
     shop_origin: &str,
-) -> Result<PaymentStart, BuyerError> {
+) -> Result<PaymentStart, Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
     let client = tenant.catalog.client();
-    let order_id = session_get::<OrderId>(session, &cart_key(tenant))
-        .await
-        .ok_or_else(|| BuyerError::tr("checkout.empty"))?;
+    let order_id = session.cart().await.ok_or(Error::CheckoutEmpty)?;
     // one start at a time per order: two submits must not start two payments
     let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
     let d = client
         .get_order_details(order_id, None)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     if d.order_state != OrderState::Running
         || d.operation_datas.is_empty()
         || hold_left_secs(&d).is_some_and(|s| s <= 0)
     {
-        return Err(BuyerError::tr("checkout.expired"));
+        return Err(Error::CheckoutExpired);
     }
     if payment_underway(&d) {
-        return Err(BuyerError::tr("checkout.underway"));
+        return Err(Error::CheckoutUnderway);
     }
     let choices = serde_json::to_string(&(&buyer, &delivery)).unwrap_or_default();
-    let applied: Option<String> = session_get(session, &applied_key(tenant)).await;
+    let applied = session.checkout_applied().await;
     if applied.as_deref() == Some(choices.as_str()) {
-        if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
+        if let Some(tx) = current_waiting_tx(session, &d).await {
             return Ok(PaymentStart {
                 order_id,
                 transaction_id: tx,
@@ -180,40 +139,30 @@ pub async fn start_payment(
             (guest_contact(tenant, session, guest).await?, Some(email))
         }
     };
-    super::checkout::apply_delivery(tenant, &d, &contact, email.as_deref(), &delivery).await?;
-    session_set(session, &applied_key(tenant), choices).await?;
-    let _ = session.remove::<String>(&retry_key(tenant)).await;
+    crate::checkout::apply_delivery(tenant, &d, &contact, email.as_deref(), &delivery).await?;
+    session.set_checkout_applied(&choices).await?;
+    session.set_retry(None).await?;
     // the shipment fee may have changed the amount
     let d = client
         .get_order_details(order_id, None)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     new_payment(tenant, session, &d, contact, shop_origin).await
-}
-
-fn applied_key(tenant: &Tenant) -> String {
-    format!("checkout_applied.{}", tenant.code)
-}
-
-fn guest_key(tenant: &Tenant) -> String {
-    format!("guest_contact.{}", tenant.code)
 }
 
 /// The S-360 contact of a guest: created once per session for the same details, so that a
 /// corrected form or a second attempt does not create a contact each time.
 async fn guest_contact(
     tenant: &Tenant,
-    session: &Session,
+    session: &BuyerSession,
     guest: Guest,
-) -> Result<String, BuyerError> {
+) -> Result<String, Error> {
     let details = (
         guest.first_name.clone(),
         guest.last_name.clone(),
         guest.email.clone(),
     );
-    if let Some((known, number)) =
-        session_get::<((String, String, String), String)>(session, &guest_key(tenant)).await
-    {
+    if let Some((known, number)) = session.guest_contact().await {
         if known == details {
             return Ok(number);
         }
@@ -230,24 +179,22 @@ async fn guest_contact(
             create_login: false,
         }])
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let number = created
         .identifier_contact_map
         .get("buyer")
         .cloned()
-        .ok_or_else(|| BuyerError::tr("checkout.contact_not_created"))?;
-    session_set(session, &guest_key(tenant), (details, number.clone())).await?;
+        .ok_or(Error::ContactNotCreated)?;
+    session
+        .set_guest_contact(&(details, number.clone()))
+        .await?;
     Ok(number)
 }
 
 /// The session's transaction for this order if S-360 still waits for its card.
-async fn current_waiting_tx(
-    tenant: &Tenant,
-    session: &Session,
-    d: &OrderDetailsData,
-) -> Option<String> {
-    let paying = session_get::<OrderId>(session, &pending_key(tenant)).await?;
-    let tx = session_get::<String>(session, TX_KEY).await?;
+async fn current_waiting_tx(session: &BuyerSession, d: &OrderDetailsData) -> Option<String> {
+    let paying = session.paying().await?;
+    let tx = session.paying_transaction().await?;
     let open = d.payments.iter().any(|p| {
         p.payment_state == PaymentState::Waiting && p.transaction_id.as_deref() == Some(&tx)
     });
@@ -259,11 +206,11 @@ async fn current_waiting_tx(
 /// repeated call for the same attempt gets the same payment back from S-360.
 async fn new_payment(
     tenant: &Tenant,
-    session: &Session,
+    session: &BuyerSession,
     d: &OrderDetailsData,
     contact: String,
     shop_origin: &str,
-) -> Result<PaymentStart, BuyerError> {
+) -> Result<PaymentStart, Error> {
     let snap = snapshot(tenant)?;
     let client = tenant.catalog.client();
     let order_id = d.order_id;
@@ -273,7 +220,7 @@ async fn new_payment(
         .iter()
         .filter(|m| m.for_payment && m.payment_type == "CREDIT_CARD")
         .min_by_key(|m| m.rank)
-        .ok_or_else(|| BuyerError::tr("checkout.no_card"))?;
+        .ok_or(Error::NoCard)?;
     let attempt = 1 + d
         .payments
         .iter()
@@ -321,24 +268,17 @@ async fn new_payment(
             }],
         })
         .await
-        .map_err(s360_error)?;
-    let transaction_id = started
-        .transaction_id
-        .ok_or_else(|| BuyerError::tr("checkout.not_started"))?;
+        .map_err(Error::from)?;
+    let transaction_id = started.transaction_id.ok_or(Error::CheckoutNotStarted)?;
     // durable before the buyer sees the card form: a paid order must be found after a restart
     if let Err(e) = register_payment(tenant, order_id, &transaction_id).await {
-        report(
-            Severity::Error,
-            format!(
-                "tenant={} order={}: cannot record the started payment ({e}); not handing it to the buyer",
-                tenant.code, order_id.0
-            ),
-        );
-        return Err(BuyerError::tr("payment.not_recorded"));
+        tracing::error!("tenant={} order={}: cannot record the started payment ({e}); not handing it to the buyer",
+                tenant.code, order_id.0);
+        return Err(Error::PaymentNotRecorded);
     }
-    session_set(session, &pending_key(tenant), order_id).await?;
-    session_set(session, &contact_key(tenant), contact).await?;
-    session_set(session, TX_KEY, transaction_id.clone()).await?;
+    session
+        .start_paying(order_id, &contact, &transaction_id)
+        .await?;
     Ok(PaymentStart {
         order_id,
         transaction_id,
@@ -386,14 +326,10 @@ fn order_link(tenant: &Tenant, d: &OrderDetailsData) -> String {
 /// or the last card may have been refused). After a refused or cancelled card the order is
 /// still RUNNING with its seats held and the same hold time: a new payment is started for it
 /// (s360-contract.md, OUR DESIGN "payment retry").
-pub async fn payment_status(
-    tenant: &Tenant,
-    session: &Session,
-    shop_origin: &str,
-    locale: &str,
-) -> Result<PaymentStatus, BuyerError> {
+pub async fn payment_status(cx: &Ctx, shop_origin: &str) -> Result<PaymentStatus, Error> {
+    let (tenant, session, locale) = (&*cx.tenant, &cx.session, cx.locale());
     let client = tenant.catalog.client();
-    let Some(order_id) = paying_order(tenant, session).await else {
+    let Some(order_id) = session.paying().await else {
         return Ok(PaymentStatus::None);
     };
     let lock = order_lock(tenant, order_id);
@@ -401,7 +337,7 @@ pub async fn payment_status(
     let d = match client.get_order_details(order_id, None).await {
         Ok(d) => d,
         Err(S360Error::NotFound(_)) => return Ok(PaymentStatus::None),
-        Err(e) => return Err(s360_error(e)),
+        Err(e) => return Err(Error::from(e)),
     };
     match d.order_state {
         OrderState::Closed => {
@@ -415,7 +351,7 @@ pub async fn payment_status(
             })
         }
         OrderState::Abandonned => {
-            forget_cart(tenant, session, order_id).await;
+            forget_cart(session, order_id).await;
             return Ok(PaymentStatus::Expired);
         }
         OrderState::Running => {}
@@ -427,7 +363,7 @@ pub async fn payment_status(
     }
     let left = hold_left_secs(&d);
     if left.is_some_and(|s| s <= 0) {
-        forget_cart(tenant, session, order_id).await;
+        forget_cart(session, order_id).await;
         return Ok(PaymentStatus::Expired);
     }
     let held_until = d.expiration_date.map(|e| clock(tenant, e));
@@ -439,12 +375,12 @@ pub async fn payment_status(
         hold_left_secs: left,
         held_until: held_until.clone(),
     };
-    if let Some(tx) = current_waiting_tx(tenant, session, &d).await {
-        let retry = session_get::<Retry>(session, &retry_key(tenant)).await;
+    if let Some(tx) = current_waiting_tx(session, &d).await {
+        let retry = session.retry().await;
         return Ok(ready(tx, retry));
     }
     // the session's payment is over without money: why, and with whom to try again
-    let Some(tx) = session_get::<String>(session, TX_KEY).await else {
+    let Some(tx) = session.paying_transaction().await else {
         return Ok(PaymentStatus::None);
     };
     let Some(last) = d
@@ -460,7 +396,7 @@ pub async fn payment_status(
         // replaced (the order changed) or abandoned: simply a new attempt
         _ => None,
     };
-    let contact = match session_get::<String>(session, &contact_key(tenant)).await {
+    let contact = match session.paying_contact().await {
         Some(c) => c,
         None => match d.purchaser_contact_number.clone() {
             Some(c) => c,
@@ -468,29 +404,22 @@ pub async fn payment_status(
         },
     };
     let started = new_payment(tenant, session, &d, contact, shop_origin).await?;
-    match retry {
-        Some(r) => session_set(session, &retry_key(tenant), r).await?,
-        None => {
-            let _ = session.remove::<Retry>(&retry_key(tenant)).await;
-        }
-    }
-    report(
-        Severity::Info,
-        format!(
-            "tenant={} order={}: new payment attempt ({retry:?}) while the seats are held",
-            tenant.code, order_id.0
-        ),
+    session.set_retry(retry).await?;
+    tracing::info!(
+        "tenant={} order={}: new payment attempt ({retry:?}) while the seats are held",
+        tenant.code,
+        order_id.0
     );
     Ok(ready(started.transaction_id, retry))
 }
 
 /// The buyer's cart order is over (expired or released): the session forgets it, and the cart
 /// page says it expired.
-async fn forget_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
-    if session_get::<OrderId>(session, &cart_key(tenant)).await == Some(order_id) {
-        let _ = mark_expired(tenant, session, order_id).await;
+async fn forget_cart(session: &BuyerSession, order_id: OrderId) {
+    if session.cart().await == Some(order_id) {
+        let _ = session.mark_expired(order_id).await;
     }
-    clear_cart(tenant, session, order_id).await;
+    session.order_finalised(order_id).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -639,12 +568,10 @@ pub fn registered_payment(tenant: &Tenant, order_id: OrderId) -> Option<StartedP
 pub async fn forget_payment(tenant: &Tenant, order_id: OrderId) {
     let code = tenant.code.clone();
     if let Err(e) = registry_io(tenant, move |r| r.remove(&code, order_id.0)).await {
-        report(
-            Severity::Warn,
-            format!(
-                "tenant={} order={}: cannot forget a started payment: {e}",
-                tenant.code, order_id.0
-            ),
+        tracing::warn!(
+            "tenant={} order={}: cannot forget a started payment: {e}",
+            tenant.code,
+            order_id.0
         );
     }
 }
@@ -661,12 +588,10 @@ async fn mark_final(tenant: &Tenant, order_id: OrderId) -> bool {
     })
     .await;
     r.unwrap_or_else(|e| {
-        report(
-            Severity::Warn,
-            format!(
-                "tenant={} order={}: cannot record a final order: {e}",
-                tenant.code, order_id.0
-            ),
+        tracing::warn!(
+            "tenant={} order={}: cannot record a final order: {e}",
+            tenant.code,
+            order_id.0
         );
         false
     })
@@ -683,54 +608,60 @@ async fn settled(tenant: &Tenant, d: &OrderDetailsData) {
     let Some(paid) = paid_payment(d) else {
         return;
     };
-    static REPORTED: OnceLock<Mutex<HashSet<(String, i64)>>> = OnceLock::new();
-    let new = {
-        let mut seen = REPORTED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 10_000 {
-            seen.clear();
-        }
-        seen.insert((tenant.code.clone(), d.order_id.0))
-    };
+    let new = tenant.orders.first_refund_report(d.order_id);
     if first || new {
-        report(
-            Severity::Error,
-            format!(
-                "tenant={} order={} payment={} amount={} {}: payment taken after the order was released (hold expired); no tickets, the payment must be refunded",
+        tenant
+            .orders
+            .refund_alerts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!("tenant={} order={} payment={} amount={} {}: payment taken after the order was released (hold expired); no tickets, the payment must be refunded",
                 tenant.code,
                 d.order_id.0,
                 paid.payment_id.0,
                 paid.amount.0,
-                d.currency.currency_code
-            ),
-        );
+                d.currency.currency_code);
     }
 }
 
-/// The order the buyer is paying for in this session.
-pub async fn paying_order(tenant: &Tenant, session: &Session) -> Option<OrderId> {
-    session_get(session, &pending_key(tenant)).await
+/// An institution's orders being finalised (owned by its [`Tenant`]): one lock per order, as
+/// the buyer's return, a reload, a second tab and the server notification may all arrive at
+/// once (one of them finalises, the others see the result); and the released orders whose
+/// money was already reported for a refund.
+#[derive(Default, Debug)]
+pub struct OrderLocks {
+    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    refunds: Mutex<HashSet<i64>>,
+    refund_alerts: std::sync::atomic::AtomicU64,
 }
 
-/// Per-order locks: the buyer's return, a reload, a second tab and the server notification
-/// may all arrive at once; one of them finalises, the others see the result.
-/// Keyed by institution and order: each institution numbers its orders on its own.
+impl OrderLocks {
+    fn lock(&self, order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(order_id.0).or_default().clone()
+    }
+
+    /// Whether the refund of `order_id` is reported for the first time.
+    fn first_refund_report(&self, order_id: OrderId) -> bool {
+        let mut seen = self.refunds.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(order_id.0)
+    }
+
+    /// How many payments taken for released orders were reported for a refund (an error-level
+    /// event each: money a person must give back).
+    pub fn refund_alerts(&self) -> u64 {
+        self.refund_alerts
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 fn order_lock(tenant: &Tenant, order_id: OrderId) -> Arc<tokio::sync::Mutex<()>> {
-    type Locks = HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>;
-    static LOCKS: OnceLock<Mutex<Locks>> = OnceLock::new();
-    let mut locks = LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if locks.len() > 10_000 {
-        locks.retain(|_, l| Arc::strong_count(l) > 1);
-    }
-    locks
-        .entry((tenant.code.clone(), order_id.0))
-        .or_default()
-        .clone()
+    tenant.orders.lock(order_id)
 }
 
 /// Brings the order to its final state from what S-360 says (never from the browser): a PAID
@@ -738,7 +669,7 @@ fn order_lock(tenant: &Tenant, order_id: OrderId) -> Arc<tokio::sync::Mutex<()>>
 /// A refused or cancelled card leaves it RUNNING: its seats stay held until the hold ends, so
 /// the buyer can try another card, and S-360 releases it at expiry if nobody pays (OUR DESIGN,
 /// s360-contract.md). Returns the order as it ends.
-pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetailsData, BuyerError> {
+pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetailsData, Error> {
     let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
     // closing a paid order uses the order budget's reserved share: a rush of carts or of
@@ -750,7 +681,7 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
     let mut d = client
         .get_order_details(order_id, None)
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     if d.order_state == OrderState::Running {
         let Some(paid) = paid_payment(&d) else {
             return Ok(d);
@@ -761,38 +692,18 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
             .filter(|p| p.payment_state == PaymentState::Paid)
             .count();
         if paid_count > 1 {
-            report(
-                Severity::Error,
-                format!(
-                    "tenant={} order={}: {paid_count} payments were taken for one order; all but one must be refunded",
-                    tenant.code, order_id.0
-                ),
-            );
+            tracing::error!("tenant={} order={}: {paid_count} payments were taken for one order; all but one must be refunded",
+                    tenant.code, order_id.0);
         }
         d = client
             .notify_order(order_id, paid.payment_id, NotifyStatus::Success)
             .await
-            .map_err(s360_error)?;
+            .map_err(Error::from)?;
     }
     if d.order_state != OrderState::Running {
         settled(tenant, &d).await;
     }
     Ok(d)
-}
-
-/// Forgets the cart once its order is closed.
-pub async fn clear_cart(tenant: &Tenant, session: &Session, order_id: OrderId) {
-    // only that order's cart: the buyer may already have started a new one
-    if session_get::<OrderId>(session, &cart_key(tenant)).await == Some(order_id) {
-        let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
-    }
-    if session_get::<OrderId>(session, &pending_key(tenant)).await != Some(order_id) {
-        return;
-    }
-    let _ = session.remove::<OrderId>(&pending_key(tenant)).await;
-    let _ = session.remove::<String>(&contact_key(tenant)).await;
-    let _ = session.remove::<Retry>(&retry_key(tenant)).await;
-    let _ = session.remove::<String>(TX_KEY).await;
 }
 
 /// A message for the payment page when a new attempt follows a refused or cancelled card.

@@ -16,10 +16,12 @@ use s360::client::CatalogSnapshot;
 use s360::model::availability::AvailabilityItem;
 use s360::model::catalog::Product;
 
+use crate::describe::{family_key, level_text, product_href, product_level, shop_info};
+use crate::error::Error;
 use crate::model::{
     CalendarDay, CalendarEntry, MonthCalendar, ProductCard, Programme, ProgrammeQuery,
 };
-use crate::ssr::{family_key, level_text, product_href, product_level, PageError, Tenant};
+use crate::tenant::Tenant;
 
 /// Products per page of the list.
 pub const PAGE_SIZE: usize = 8;
@@ -63,11 +65,8 @@ struct Session {
 impl ProgrammeCache {
     /// The formatted programme for `locale`: from memory when neither the catalog nor any
     /// product's availability changed since it was formatted.
-    pub async fn get(&self, tenant: &Tenant, locale: &str) -> Result<Arc<Formatted>, PageError> {
-        let snap = tenant
-            .catalog
-            .snapshot()
-            .ok_or(PageError::CatalogNotLoaded)?;
+    pub async fn get(&self, tenant: &Tenant, locale: &str) -> Result<Arc<Formatted>, Error> {
+        let snap = tenant.catalog.snapshot().ok_or(Error::NotLoaded)?;
         let availability = tenant.availability(&snap);
         let products: Vec<&Product> = snap
             .catalog
@@ -76,7 +75,7 @@ impl ProgrammeCache {
             .collect();
         let mut items = Vec::with_capacity(products.len());
         for p in &products {
-            items.push(availability.get(p).await.map_err(PageError::S360)?);
+            items.push(availability.get(p).await?);
         }
         let cached = self
             .0
@@ -122,8 +121,8 @@ fn format_programme(
                 card: ProductCard {
                     id: p.id.0,
                     name: name.clone(),
-                    family: crate::ssr::family_label(p, locale),
-                    price_from: crate::ssr::min_price(p).map(|a| {
+                    family: crate::describe::family_label(p, locale),
+                    price_from: crate::describe::min_price(p).map(|a| {
                         t!(
                             "home.price_from",
                             locale = locale,
@@ -131,7 +130,7 @@ fn format_programme(
                         )
                         .into_owned()
                     }),
-                    dates: crate::ssr::date_range(p, locale),
+                    dates: crate::describe::date_range(p, locale),
                     availability: level_name(level),
                     availability_text: level_text(level, locale),
                     href: Some(product_href(p)),
@@ -308,9 +307,9 @@ pub async fn programme(
     tenant: &Tenant,
     locale: &str,
     query: ProgrammeQuery,
-) -> Result<Programme, PageError> {
+) -> Result<Programme, Error> {
     let formatted = tenant.programme.get(tenant, locale).await?;
-    let shop = crate::purchase::shop_info(tenant, &formatted.snap, locale);
+    let shop = shop_info(tenant, &formatted.snap, locale, None);
     let mut q = query;
     let mut notices = Vec::new();
     q.q = q.q.trim().chars().take(100).collect();
@@ -400,7 +399,7 @@ fn month_calendar(
     to: Option<NaiveDate>,
     locale: &str,
 ) -> MonthCalendar {
-    let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
+    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
     let mut sessions: Vec<&Session> = matching
         .iter()
         .flat_map(|e| e.sessions.iter())
@@ -444,7 +443,7 @@ fn month_calendar(
                     label: day
                         .format_localized(
                             match lang {
-                                crate::i18n::Lang::De => "%A, %-d. %B %Y",
+                                crate::lang::Lang::De => "%A, %-d. %B %Y",
                                 _ => "%A %-d %B %Y",
                             },
                             lang.chrono_locale(),

@@ -4,42 +4,32 @@ use s360::model::order::*;
 use s360::PerformanceId;
 
 use rust_i18n::t;
+use s360::client::{CatalogSnapshot, Error as S360Error};
+use s360::{AudienceSubCategoryId, SeatCategoryId};
 
-use super::*;
-
-pub(crate) fn cart_key(tenant: &Tenant) -> String {
-    format!("cart.{}", tenant.code)
-}
-
-/// The order of the cart that expired, so that its buyer can ask for the same tickets again.
-fn expired_order_key(tenant: &Tenant) -> String {
-    format!("cart_expired_order.{}", tenant.code)
-}
-
-/// Remembers that the cart `order_id` expired (the cart page says so and offers it again).
-pub(crate) async fn mark_expired(
-    tenant: &Tenant,
-    session: &Session,
-    order_id: OrderId,
-) -> Result<(), BuyerError> {
-    session_set(session, &expired_key(tenant), true).await?;
-    session_set(session, &expired_order_key(tenant), order_id).await
-}
+use crate::context::Ctx;
+use crate::describe::{lines_of, shop_info, snapshot, when};
+use crate::error::Error;
+use crate::model::*;
+use crate::seatmap::{forget_seat_map, has_seat_map, seat_operations, taken_error};
+use crate::session::BuyerSession;
+use crate::tenant::Tenant;
 
 /// Holds the expired cart's tickets again (`reopenOrder`: the same seats and places, or nothing
 /// when one of them is gone), and makes it the buyer's cart.
-pub async fn reopen_expired(tenant: &Tenant, session: &Session) -> Result<(), BuyerError> {
-    let Some(id) = session_get::<OrderId>(session, &expired_order_key(tenant)).await else {
-        return Err(BuyerError::tr("cart.reopen_gone"));
+pub async fn reopen_expired(cx: &Ctx) -> Result<(), Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
+    let Some(id) = session.expired_order().await else {
+        return Err(Error::ReopenGone);
     };
     let client = tenant.catalog.client();
     let gone = || async {
-        let _ = session.remove::<OrderId>(&expired_order_key(tenant)).await;
-        Err(BuyerError::tr("cart.reopen_gone"))
+        session.forget_expired_order().await;
+        Err(Error::ReopenGone)
     };
     match client.reopen_order(id).await {
         Ok(d) if d.order_state == OrderState::Running => {
-            remember_cart(tenant, session, id).await?;
+            session.set_cart(id).await?;
             // the seat maps show these seats taken again
             let held: Vec<MovementId> = d.movements.iter().map(|m| m.movement_id).collect();
             seats_released(tenant, &d, &held).await;
@@ -47,12 +37,8 @@ pub async fn reopen_expired(tenant: &Tenant, session: &Session) -> Result<(), Bu
         }
         Ok(_) | Err(S360Error::Availability(_)) | Err(S360Error::NotFound(_)) => gone().await,
         Err(S360Error::Other(_, _)) => gone().await,
-        Err(e) => Err(s360_error(e)),
+        Err(e) => Err(Error::from(e)),
     }
-}
-
-pub(crate) fn expired_key(tenant: &Tenant) -> String {
-    format!("cart_expired.{}", tenant.code)
 }
 
 /// How the buyer chose their places.
@@ -132,17 +118,11 @@ impl Default for HoldLimiter {
 /// Refuses a hold of `places` when the requesting client already holds too many (see
 /// [`HoldLimiter`]); requests without a known client address (tests calling services
 /// directly) are not limited.
-pub(crate) fn check_holds(tenant: &Tenant, places: u32) -> Result<(), BuyerError> {
-    match crate::ssr::client_addr() {
-        Some(ip) if !tenant.holds.allow(ip, places) => {
-            report(
-                Severity::Warn,
-                format!(
-                    "tenant={} client={ip}: hold of {places} refused (too many held)",
-                    tenant.code
-                ),
-            );
-            Err(BuyerError::tr("error.too_many_holds"))
+pub(crate) fn check_holds(cx: &Ctx, places: u32) -> Result<(), Error> {
+    match cx.client {
+        Some(ip) if !cx.tenant.holds.allow(ip, places) => {
+            tracing::warn!(tenant = %cx.tenant.code, client = %ip, places, "hold refused (too many held)");
+            Err(Error::TooManyHolds)
         }
         _ => Ok(()),
     }
@@ -150,12 +130,12 @@ pub(crate) fn check_holds(tenant: &Tenant, places: u32) -> Result<(), BuyerError
 
 /// Adds tickets for one performance in one tariff, placed as the buyer chose, to the cart.
 pub async fn add_to_cart(
-    tenant: &Tenant,
-    session: &Session,
+    cx: &Ctx,
     performance_id: i64,
     tariff_id: i64,
     choice: SeatChoice,
-) -> Result<(), BuyerError> {
+) -> Result<(), Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
     let snap = snapshot(tenant)?;
     let max = snap.pos.max_seats_per_performance;
     let (product, perf) = snap
@@ -168,7 +148,7 @@ pub async fn add_to_cart(
                 .flat_map(move |e| e.performances.iter().map(move |f| (p, f)))
         })
         .find(|(_, f)| f.id == PerformanceId(performance_id) && f.state.on_sale())
-        .ok_or_else(|| BuyerError::tr("error.not_on_sale"))?;
+        .ok_or(Error::NotOnSale)?;
     let tariff = AudienceSubCategoryId(tariff_id);
     let operations = match &choice {
         SeatChoice::BestAvailable {
@@ -176,15 +156,13 @@ pub async fn add_to_cart(
             quantity,
         } => {
             if *quantity == 0 || *quantity > max {
-                return Err(BuyerError(
-                    t!("error.quantity", locale = lang(), max = max).into_owned(),
-                ));
+                return Err(Error::Quantity { max });
             }
             let priced = perf.prices.iter().any(|p| {
                 p.seat_cat_id == SeatCategoryId(*seat_category_id) && p.aud_sub_cat_id == tariff
             });
             if !priced {
-                return Err(BuyerError::tr("error.tariff"));
+                return Err(Error::Tariff);
             }
             vec![SingleEntryOperation {
                 performance_id: perf.id,
@@ -200,7 +178,7 @@ pub async fn add_to_cart(
             seat_operations(tenant, &snap, product, perf, tariff, ids).await?
         }
     };
-    check_holds(tenant, operations.iter().map(|o| o.quantity).sum())?;
+    check_holds(cx, operations.iter().map(|o| o.quantity).sum())?;
     let client = tenant.catalog.client();
     // a cart that expired or was paid cannot take more items: a new one starts
     let order_id = usable_order(tenant, session).await?.map(|d| d.order_id);
@@ -216,9 +194,9 @@ pub async fn add_to_cart(
             return Err(match (&choice, e) {
                 // name the seats someone else took meanwhile
                 (SeatChoice::Seats(ids), S360Error::Availability(_)) => {
-                    taken_error(tenant, &snap, product, perf.id, ids).await
+                    taken_error(tenant, &snap, product, perf.id, ids, cx.locale()).await
                 }
-                (_, e) => s360_error(e),
+                (_, e) => Error::from(e),
             });
         }
     };
@@ -226,22 +204,15 @@ pub async fn add_to_cart(
     if has_seat_map(&snap, perf) {
         forget_seat_map(tenant, &snap, perf.id).await;
     }
-    remember_cart(tenant, session, updated.order_id).await
+    session.set_cart(updated.order_id).await
 }
 
-pub async fn cart_view(
-    tenant: &Tenant,
-    session: &Session,
-    locale: &str,
-) -> Result<CartView, BuyerError> {
+pub async fn cart_view(cx: &Ctx) -> Result<CartView, Error> {
+    let (tenant, session, locale) = (&*cx.tenant, &cx.session, cx.locale());
     let snap = snapshot(tenant)?;
-    let shop = shop_info(tenant, &snap, locale);
-    let expired: bool = session_get(session, &expired_key(tenant))
-        .await
-        .unwrap_or(false);
-    let can_reopen = session_get::<OrderId>(session, &expired_order_key(tenant))
-        .await
-        .is_some();
+    let shop = shop_info(tenant, &snap, locale, None);
+    let expired = session.cart_expired().await;
+    let can_reopen = session.expired_order().await.is_some();
     let empty = |expired: bool| CartView {
         shop: shop.clone(),
         order_id: None,
@@ -253,7 +224,7 @@ pub async fn cart_view(
         paying: false,
         can_reopen: expired && can_reopen,
     };
-    let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
+    let Some(order_id) = session.cart().await else {
         return Ok(empty(expired));
     };
     let d = match tenant
@@ -264,7 +235,7 @@ pub async fn cart_view(
     {
         Ok(d) => d,
         Err(S360Error::NotFound(_)) => return Ok(empty(false)),
-        Err(e) => return Err(s360_error(e)),
+        Err(e) => return Err(Error::from(e)),
     };
     if d.order_state != OrderState::Running {
         // released at the end of its hold, unpaid (S-360 marks its payment state ABANDONED)
@@ -274,14 +245,14 @@ pub async fn cart_view(
                 PaymentState::Paid | PaymentState::InProgress
             )
         {
-            mark_expired(tenant, session, order_id).await?;
-            let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
+            session.mark_expired(order_id).await?;
+            session.forget_cart().await;
             return Ok(CartView {
                 can_reopen: true,
                 ..empty(true)
             });
         }
-        let _ = session.remove::<OrderId>(&cart_key(tenant)).await;
+        session.forget_cart().await;
         return Ok(empty(expired));
     }
     Ok(CartView {
@@ -311,24 +282,21 @@ pub async fn cart_view(
     })
 }
 
-pub async fn remove_from_cart(
-    tenant: &Tenant,
-    session: &Session,
-    movement_ids: Vec<i64>,
-) -> Result<(), BuyerError> {
-    let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
-        return Err(BuyerError::tr("error.cart_empty"));
+pub async fn remove_from_cart(cx: &Ctx, movement_ids: Vec<i64>) -> Result<(), Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
+    let Some(order_id) = session.cart().await else {
+        return Err(Error::CartEmpty);
     };
     let client = tenant.catalog.client();
     let d = client
         .get_order_details(order_id, Some(Granularity::Movements))
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let released: Vec<MovementId> = movement_ids.into_iter().map(MovementId).collect();
     client
         .abandon_movements(order_id, released.clone())
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     seats_released(tenant, &d, &released).await;
     Ok(())
 }
@@ -352,20 +320,16 @@ async fn seats_released(tenant: &Tenant, d: &OrderDetailsData, released: &[Movem
 
 /// Keeps `units` of one cart line (the line's movements, as the cart page lists them) and
 /// releases the others, the last ones first. A season ticket's unit is all its performances.
-pub async fn reduce_line(
-    tenant: &Tenant,
-    session: &Session,
-    movement_ids: Vec<i64>,
-    units: u32,
-) -> Result<(), BuyerError> {
-    let Some(order_id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
-        return Err(BuyerError::tr("error.cart_empty"));
+pub async fn reduce_line(cx: &Ctx, movement_ids: Vec<i64>, units: u32) -> Result<(), Error> {
+    let (tenant, session) = (&*cx.tenant, &cx.session);
+    let Some(order_id) = session.cart().await else {
+        return Err(Error::CartEmpty);
     };
     let client = tenant.catalog.client();
     let d = client
         .get_order_details(order_id, Some(Granularity::Movements))
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     let mine: Vec<&MovementData> = d
         .movements
         .iter()
@@ -376,7 +340,7 @@ pub async fn reduce_line(
         || mine.len() != movement_ids.len()
         || mine.iter().any(|m| Some(m.operation_id) != op)
     {
-        return Err(BuyerError::tr("cart.line_gone"));
+        return Err(Error::LineGone);
     }
     let composed = d
         .operation_datas
@@ -401,9 +365,7 @@ pub async fn reduce_line(
         }
     }
     if units == 0 || units as usize > groups.len() {
-        return Err(BuyerError(
-            t!("cart.bad_quantity", locale = lang(), max = groups.len()).into_owned(),
-        ));
+        return Err(Error::LineQuantity { max: groups.len() });
     }
     let released: Vec<MovementId> = groups.into_iter().skip(units as usize).flatten().collect();
     if released.is_empty() {
@@ -412,7 +374,7 @@ pub async fn reduce_line(
     client
         .abandon_movements(order_id, released.clone())
         .await
-        .map_err(s360_error)?;
+        .map_err(Error::from)?;
     seats_released(tenant, &d, &released).await;
     Ok(())
 }
@@ -424,9 +386,9 @@ pub async fn reduce_line(
 /// forgotten (an expired one remembered for the cart page's notice) and a new order starts.
 pub(crate) async fn usable_order(
     tenant: &Tenant,
-    session: &Session,
-) -> Result<Option<OrderDetailsData>, BuyerError> {
-    let Some(id) = session_get::<OrderId>(session, &cart_key(tenant)).await else {
+    session: &BuyerSession,
+) -> Result<Option<OrderDetailsData>, Error> {
+    let Some(id) = session.cart().await else {
         return Ok(None);
     };
     match tenant
@@ -450,24 +412,13 @@ pub(crate) async fn usable_order(
         }
         Ok(d) => {
             if d.order_state == OrderState::Abandonned {
-                mark_expired(tenant, session, d.order_id).await?;
+                session.mark_expired(d.order_id).await?;
             }
             Ok(None)
         }
         Err(S360Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(s360_error(e)),
+        Err(e) => Err(Error::from(e)),
     }
-}
-
-/// Keeps `order_id` as the buyer's cart.
-pub(crate) async fn remember_cart(
-    tenant: &Tenant,
-    session: &Session,
-    order_id: OrderId,
-) -> Result<(), BuyerError> {
-    session_set(session, &cart_key(tenant), order_id).await?;
-    let _ = session.remove::<OrderId>(&expired_order_key(tenant)).await;
-    session_set(session, &expired_key(tenant), false).await
 }
 
 /// The cart's lines with what every product family needs said: names in the buyer's language,
@@ -501,9 +452,9 @@ pub(crate) fn cart_lines(
                 ));
             }
             line.details.extend(
-                super::products::cached_tours(tenant, ts)
+                crate::products::cached_tours(tenant, ts)
                     .iter()
-                    .map(|t| super::products::tour_text(&t.language_code, locale)),
+                    .map(|t| crate::products::tour_text(&t.language_code, locale)),
             );
         }
         if let Some(days) = product.pass.as_ref().and_then(|p| p.validity_days) {

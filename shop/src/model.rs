@@ -14,7 +14,7 @@ pub struct ShopInfo {
     /// `scheme://host[:port]` buyers reach this shop under (canonical URLs, JSON-LD).
     pub origin: String,
     /// Languages this shop is offered in (the switcher's choices).
-    pub languages: Vec<crate::i18n::Lang>,
+    pub languages: Vec<crate::lang::Lang>,
 }
 
 /// How an institution's shop looks: set per institution in the configuration.

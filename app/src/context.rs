@@ -1,0 +1,110 @@
+//! The edge between the pages and the shop's domain: what a server function or a render knows
+//! of its request (the tenant its `Host` selects, the session, the language, the client's
+//! address), gathered once into a [`shop::Ctx`].
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use shop::context::{lang_of, ClientAddr};
+use shop::lang::Lang;
+use shop::tenant::{ShopState, Tenant};
+
+use crate::error::AppError;
+
+/// The request context of the server function or page being served.
+pub async fn ctx() -> Result<shop::Ctx, AppError> {
+    let tenant = current_tenant().await?;
+    let session = session().await?;
+    Ok(shop::Ctx::new(tenant, session, request_lang()).with_client(client_addr()))
+}
+
+/// The tenant of the request being served.
+pub async fn current_tenant() -> Result<Arc<Tenant>, AppError> {
+    let state =
+        use_context::<ShopState>().ok_or_else(|| AppError::internal("shop state missing"))?;
+    let parts = use_context::<http::request::Parts>();
+    let host = parts
+        .as_ref()
+        .and_then(|p| p.headers.get(http::header::HOST))
+        .and_then(|h| h.to_str().ok());
+    state
+        .tenant_for_host(host)
+        .ok_or_else(|| AppError::new(404, "no shop is configured for this host"))
+}
+
+/// Whether the request being served is a plain HTML form post (a browser without JavaScript),
+/// whose server-function errors Leptos carries back in the URL; a script's call gets data.
+pub fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    })
+}
+
+/// The address of the client of the request being served.
+pub fn client_addr() -> Option<std::net::IpAddr> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts.extensions.get::<ClientAddr>().map(|c| c.0)
+}
+
+/// The buyer's session (cart, payment in progress).
+pub async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|_| AppError::internal("sessions are not available"))
+}
+
+/// The shop's public origin for the current request, for URLs S-360 sends the buyer back to.
+pub async fn request_origin() -> Result<String, AppError> {
+    let parts =
+        use_context::<http::request::Parts>().ok_or_else(|| AppError::internal("no request"))?;
+    let tenant = current_tenant().await?;
+    tenant
+        .origin(&parts.headers)
+        .ok_or_else(|| AppError::new(400, "the request has no usable Host header"))
+}
+
+/// The language of the current request: the page's (provided by the shell) or, in a server
+/// function called from the browser, from the request itself.
+pub fn request_lang() -> Lang {
+    if let Some(lang) = use_context::<Lang>() {
+        return lang;
+    }
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Lang::default();
+    };
+    lang_of(&parts, tenant_of(&parts).as_deref()).0
+}
+
+/// The tenant a request's `Host` selects, from the shop state in context.
+fn tenant_of(parts: &http::request::Parts) -> Option<Arc<Tenant>> {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    use_context::<ShopState>()?.tenant_for_host(host)
+}
+
+/// Chooses the page's language while the document shell renders: provides it to every
+/// component and, when the buyer picked it with `?lang=`, remembers it in a cookie.
+pub fn provide_page_lang() -> Lang {
+    let lang = use_context::<http::request::Parts>().map_or(Lang::default(), |parts| {
+        let (lang, chosen) = lang_of(&parts, tenant_of(&parts).as_deref());
+        if chosen {
+            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                let cookie = format!(
+                    "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    lang.code()
+                );
+                if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+                    resp.append_header(http::header::SET_COOKIE, v);
+                }
+            }
+        }
+        lang
+    });
+    provide_context(lang);
+    lang
+}
