@@ -15,7 +15,10 @@ use crate::error::AppError;
 pub async fn ctx() -> Result<shop::Ctx, AppError> {
     let tenant = current_tenant().await?;
     let session = session().await?;
-    Ok(shop::Ctx::new(tenant, session, request_lang()).with_client(client_addr()))
+    let origin = request_origin().await.ok();
+    Ok(shop::Ctx::new(tenant, session, request_lang())
+        .with_client(client_addr())
+        .with_origin(origin))
 }
 
 /// The tenant of the request being served.

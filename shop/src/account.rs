@@ -10,7 +10,7 @@ use s360::client::{Client, Error as S360Error};
 use s360::model::contact::*;
 
 use crate::context::Ctx;
-use crate::describe::{shop_info, snapshot};
+use crate::describe::snapshot;
 use crate::error::{Error, Invalid};
 use crate::lang::Lang;
 use crate::model::{AccountView, AddressFields, ProfileForm};
@@ -217,7 +217,7 @@ pub fn profile_of(c: &ContactDataResult) -> ProfileForm {
 
 /// The account page of the logged-in buyer, `None` when nobody is logged in.
 pub async fn account_view(cx: &Ctx) -> Result<Option<AccountView>, Error> {
-    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
+    let (tenant, session) = (&*cx.tenant, &cx.session);
     let Some(user) = session.user().await else {
         return Ok(None);
     };
@@ -230,7 +230,7 @@ pub async fn account_view(cx: &Ctx) -> Result<Option<AccountView>, Error> {
         .map_err(Error::from)?;
     let provider = session.provider().await;
     Ok(Some(AccountView {
-        shop: shop_info(tenant, &snap, lang.code(), None),
+        shop: cx.shop_info(&snap),
         contact_number: contact.contact_number.clone(),
         profile: profile_of(&contact),
         identity_provider: provider,

@@ -6,11 +6,11 @@ use s360::{PerformanceId, ProductId};
 
 use s360::client::CatalogSnapshot;
 
-use crate::describe::{level_text, product_level, shop_info, snapshot, tariff_name, when};
+use crate::context::Ctx;
+use crate::describe::{level_text, product_level, snapshot, tariff_name, when};
 use crate::error::Error;
 use crate::model::*;
 use crate::seatmap::{has_seat_map, seat_map, seat_map_view};
-use crate::tenant::Tenant;
 
 fn find_event(snap: &CatalogSnapshot, id: i64) -> Option<&Product> {
     snap.catalog
@@ -34,12 +34,8 @@ fn price_range(snap: &CatalogSnapshot, perf: &Performance, locale: &str) -> Opti
     })
 }
 
-pub async fn event_view(
-    tenant: &Tenant,
-    product_id: i64,
-    locale: &str,
-    origin: Option<&str>,
-) -> Result<Option<EventView>, Error> {
+pub async fn event_view(cx: &Ctx, product_id: i64) -> Result<Option<EventView>, Error> {
+    let (tenant, locale) = (&*cx.tenant, cx.locale());
     let snap = snapshot(tenant)?;
     let Some(product) = find_event(&snap, product_id) else {
         return Ok(None);
@@ -52,7 +48,7 @@ pub async fn event_view(
     let main = &snap.pos.main_language;
     let mut performances = Vec::new();
     let mut ld_events = Vec::new();
-    let shop = shop_info(tenant, &snap, locale, origin);
+    let shop = cx.shop_info(&snap);
     let name = product.external_name.best(locale, main).to_string();
     let description = product.external_description.best(locale, main).to_string();
     for perf in product
@@ -194,13 +190,12 @@ pub enum MapPart<'a> {
 /// A performance's page: its seat categories with prices, and for a seated venue the part of
 /// the seat map the buyer opened.
 pub async fn performance_view(
-    tenant: &Tenant,
+    cx: &Ctx,
     product_id: i64,
     performance_id: i64,
     map: MapPart<'_>,
-    locale: &str,
-    origin: Option<&str>,
 ) -> Result<Option<PerformanceView>, Error> {
+    let (tenant, locale) = (&*cx.tenant, cx.locale());
     let snap = snapshot(tenant)?;
     let Some(product) = find_event(&snap, product_id) else {
         return Ok(None);
@@ -263,7 +258,7 @@ pub async fn performance_view(
             seat_map_view(&snap, perf, &data, block, locale)
         }
     };
-    let shop = shop_info(tenant, &snap, locale, origin);
+    let shop = cx.shop_info(&snap);
     let product_name = product.external_name.best(locale, main).to_string();
     let mine: Vec<_> = items
         .iter()

@@ -8,7 +8,7 @@ use s360::client::{CatalogSnapshot, Error as S360Error};
 use s360::{AudienceSubCategoryId, SeatCategoryId};
 
 use crate::context::Ctx;
-use crate::describe::{lines_of, shop_info, snapshot, when};
+use crate::describe::{lines_of, snapshot, when};
 use crate::error::Error;
 use crate::model::*;
 use crate::seatmap::{forget_seat_map, has_seat_map, seat_operations, taken_error};
@@ -210,7 +210,7 @@ pub async fn add_to_cart(
 pub async fn cart_view(cx: &Ctx) -> Result<CartView, Error> {
     let (tenant, session, locale) = (&*cx.tenant, &cx.session, cx.locale());
     let snap = snapshot(tenant)?;
-    let shop = shop_info(tenant, &snap, locale, None);
+    let shop = cx.shop_info(&snap);
     let expired = session.cart_expired().await;
     let can_reopen = session.expired_order().await.is_some();
     let empty = |expired: bool| CartView {

@@ -17,6 +17,9 @@ pub struct Ctx {
     pub lang: Lang,
     /// The buyer's address (the TCP peer), for per-client limits.
     pub client: Option<IpAddr>,
+    /// The shop's public origin for this request (canonical URLs, JSON-LD; see
+    /// [`Tenant::origin`]).
+    pub origin: Option<String>,
 }
 
 impl Ctx {
@@ -27,7 +30,13 @@ impl Ctx {
             session,
             lang,
             client: None,
+            origin: None,
         }
+    }
+
+    pub fn with_origin(mut self, origin: Option<String>) -> Self {
+        self.origin = origin;
+        self
     }
 
     pub fn with_client(mut self, client: Option<IpAddr>) -> Self {
@@ -38,6 +47,11 @@ impl Ctx {
     /// The language's code (`en`), the locale of rust-i18n and of the formatters.
     pub fn locale(&self) -> &'static str {
         self.lang.code()
+    }
+
+    /// The shop as the page's layout shows it (see [`crate::describe::shop_info`]).
+    pub fn shop_info(&self, snap: &s360::client::CatalogSnapshot) -> crate::model::ShopInfo {
+        crate::describe::shop_info(&self.tenant, snap, self.locale(), self.origin.as_deref())
     }
 }
 

@@ -7,7 +7,7 @@
 //! - [`tenant`]: one institution's shop and the state it owns (caches, locks, link key);
 //!   [`context`]: the request context (tenant, typed session, language);
 //!   [`session`]: every session key; [`error`]: every refusal, with its status and words;
-//! - [`describe`]: catalog things in the buyer's words;
+//! - [`describe`]: catalog things in the buyer's words; [`calendar`]: month calendars;
 //! - [`programme`], [`browse`] (events and performances), [`products`] (passes, services,
 //!   season tickets), [`seatmap`]: what is for sale;
 //! - [`cart`], [`checkout`], [`payment`] (start, status, finalise, registry), [`order`]
@@ -23,6 +23,8 @@ rust_i18n::i18n!("../locales", fallback = "en");
 pub mod account;
 #[cfg(feature = "server")]
 pub mod browse;
+#[cfg(feature = "server")]
+pub mod calendar;
 #[cfg(feature = "server")]
 pub mod cart;
 #[cfg(feature = "server")]

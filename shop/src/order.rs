@@ -193,7 +193,7 @@ pub async fn order_view(
             t!(
                 "payment.paid_too_late",
                 locale = locale,
-                shop = shop_info(tenant, &snap, locale, None).name
+                shop = cx.shop_info(&snap).name
             )
             .into_owned(),
         ))
@@ -226,7 +226,7 @@ pub async fn order_view(
         .iter()
         .any(|op| op.performance_start.is_some() || !op.performance_ids.is_empty());
     Ok(Some(OrderView {
-        shop: shop_info(tenant, &snap, locale, None),
+        shop: cx.shop_info(&snap),
         order_id,
         state: state.into(),
         state_text,
@@ -308,7 +308,7 @@ pub async fn order_history(cx: &Ctx) -> Result<Option<HistoryView>, Error> {
         .await
         .map_err(Error::from)?;
     Ok(Some(HistoryView {
-        shop: shop_info(tenant, &snap, lang.code(), None),
+        shop: cx.shop_info(&snap),
         orders: files.files.iter().map(|f| summary(f, lang)).collect(),
         truncated: files.truncated,
     }))

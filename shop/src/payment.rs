@@ -318,10 +318,6 @@ pub enum Retry {
     Cancelled,
 }
 
-fn order_link(tenant: &Tenant, d: &OrderDetailsData) -> String {
-    tenant.order_link(d.order_id.0)
-}
-
 /// Re-reads the buyer's order before showing the payment page (the hold may be about to end,
 /// or the last card may have been refused). After a refused or cancelled card the order is
 /// still RUNNING with its seats held and the same hold time: a new payment is started for it
@@ -342,12 +338,12 @@ pub async fn payment_status(cx: &Ctx, shop_origin: &str) -> Result<PaymentStatus
     match d.order_state {
         OrderState::Closed => {
             return Ok(PaymentStatus::Done {
-                order_link: order_link(tenant, &d),
+                order_link: tenant.order_link(d.order_id.0),
             })
         }
         OrderState::Abandonned if paid_payment(&d).is_some() => {
             return Ok(PaymentStatus::PaidTooLate {
-                order_link: order_link(tenant, &d),
+                order_link: tenant.order_link(d.order_id.0),
             })
         }
         OrderState::Abandonned => {
@@ -358,7 +354,7 @@ pub async fn payment_status(cx: &Ctx, shop_origin: &str) -> Result<PaymentStatus
     }
     if payment_underway(&d) {
         return Ok(PaymentStatus::Confirming {
-            order_link: order_link(tenant, &d),
+            order_link: tenant.order_link(d.order_id.0),
         });
     }
     let left = hold_left_secs(&d);

@@ -20,11 +20,10 @@ use rust_i18n::t;
 
 use s360::client::{CatalogSnapshot, Error as S360Error};
 
+use crate::calendar::{self, day_label, month_title, parse_day, parse_month};
 use crate::cart::{check_holds, usable_order};
 use crate::context::Ctx;
-use crate::describe::{
-    family_label, level_text, product_level, shop_info, snapshot, tariff_name, when,
-};
+use crate::describe::{family_label, level_text, product_level, snapshot, tariff_name, when};
 use crate::error::Error;
 use crate::model::*;
 use crate::tenant::Tenant;
@@ -113,36 +112,6 @@ fn catalog_offset(p: &Product) -> FixedOffset {
         .map(|t| *t.start.offset())
         .next()
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
-/// "Friday 12 December 2026", "vendredi 12 décembre 2026", "Freitag, 12. Dezember 2026".
-fn day_label(d: NaiveDate, locale: &str) -> String {
-    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
-    let fmt = match lang {
-        crate::lang::Lang::De => "%A, %-d. %B %Y",
-        _ => "%A %-d %B %Y",
-    };
-    d.format_localized(fmt, lang.chrono_locale()).to_string()
-}
-
-fn month_label(d: NaiveDate, locale: &str) -> String {
-    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
-    let s = d
-        .format_localized("%B %Y", lang.chrono_locale())
-        .to_string();
-    // "décembre 2026" -> "Décembre 2026" as a heading
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
-
-fn parse_month(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d").ok()
 }
 
 fn slot_over(slot: &Timeslot, now: DateTime<FixedOffset>) -> bool {
@@ -263,12 +232,11 @@ pub struct ProductQuery {
 }
 
 pub async fn product_view(
-    tenant: &Tenant,
+    cx: &Ctx,
     product_id: i64,
     query: &ProductQuery,
-    locale: &str,
-    origin: Option<&str>,
 ) -> Result<Option<ProductView>, Error> {
+    let (tenant, locale) = (&*cx.tenant, cx.locale());
     let snap = snapshot(tenant)?;
     let Some((product, kind)) = find_product(&snap, product_id) else {
         return Ok(None);
@@ -279,7 +247,7 @@ pub async fn product_view(
         .await
         .map_err(Error::from)?;
     let main = &snap.pos.main_language;
-    let shop = shop_info(tenant, &snap, locale, origin);
+    let shop = cx.shop_info(&snap);
     let name = product.external_name.best(locale, main).to_string();
     let description = product.external_description.best(locale, main).to_string();
     let max_quantity = snap.pos.max_seats_per_performance;
@@ -438,7 +406,7 @@ fn visit_calendar(
     let upcoming = |d: &NaiveDate| days[d].iter().any(|s| !slot_over(s, now));
     let first = days.keys().find(|d| upcoming(d)).copied().unwrap_or(today);
     let last = days.keys().next_back().copied().unwrap_or(today);
-    let chosen = parse_date(&query.date);
+    let chosen = parse_day(&query.date);
     let month = parse_month(&query.month)
         .or_else(|| chosen.and_then(|d| d.with_day(1)))
         .unwrap_or_else(|| first.with_day(1).expect("day 1"));
@@ -467,11 +435,7 @@ fn visit_calendar(
         q
     };
 
-    let mut weeks = Vec::new();
-    let mut week: Vec<Option<VisitCalendarDay>> =
-        vec![None; month.weekday().num_days_from_monday() as usize];
-    let mut d = month;
-    while d.month() == month.month() {
+    let weeks = calendar::weeks(month, |d| {
         let (availability, text, href) = if d < today {
             (
                 "PAST".to_string(),
@@ -498,7 +462,7 @@ fn visit_calendar(
                 level.buyable().then(|| link(month, Some(d))),
             )
         };
-        week.push(Some(VisitCalendarDay {
+        VisitCalendarDay {
             day: d.day(),
             date: d.format("%Y-%m-%d").to_string(),
             label: day_label(d, locale),
@@ -506,41 +470,21 @@ fn visit_calendar(
             availability_text: text,
             href,
             selected: chosen == Some(d),
-        }));
-        if week.len() == 7 {
-            weeks.push(std::mem::take(&mut week));
         }
-        d = d.succ_opt().expect("a next day");
-    }
-    if !week.is_empty() {
-        week.resize(7, None);
-        weeks.push(week);
-    }
-    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
-    // 1 January 2024 was a Monday
-    let monday = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
-    let weekdays = (0..7)
-        .map(|i| {
-            let d = monday + chrono::Duration::days(i);
-            (
-                d.format_localized("%a", lang.chrono_locale()).to_string(),
-                d.format_localized("%A", lang.chrono_locale()).to_string(),
-            )
-        })
-        .collect();
+    });
     let prev = month
         .checked_sub_months(Months::new(1))
         .filter(|m| *m >= first.with_day(1).expect("day 1"))
-        .map(|m| (link(m, None), month_label(m, locale)));
+        .map(|m| (link(m, None), month_title(m, locale)));
     let next = month
         .checked_add_months(Months::new(1))
         .filter(|m| *m <= last)
-        .map(|m| (link(m, None), month_label(m, locale)));
+        .map(|m| (link(m, None), month_title(m, locale)));
     VisitCalendar {
-        title: month_label(month, locale),
+        title: month_title(month, locale),
         prev,
         next,
-        weekdays,
+        weekdays: calendar::weekdays(locale),
         weeks,
     }
 }
@@ -558,7 +502,7 @@ async fn visit_day(
     let by_slot = items_by_slot(items);
     let days = slots_by_day(product);
     let today = now.date_naive();
-    let chosen = parse_date(&query.date);
+    let chosen = parse_day(&query.date);
     match chosen {
         None => None,
         Some(date) => {
@@ -1102,7 +1046,7 @@ fn validate_visit(
     if form.date.trim().is_empty() {
         return Err(InvalidChoice::MissingDate);
     }
-    let date = parse_date(&form.date).ok_or(InvalidChoice::BadDate)?;
+    let date = parse_day(&form.date).ok_or(InvalidChoice::BadDate)?;
     if form.timeslot_id.trim().is_empty() {
         return Err(InvalidChoice::MissingSlot);
     }
@@ -1319,7 +1263,7 @@ pub async fn add_product_to_cart(cx: &Ctx, form: &ProductForm) -> Result<(), Err
             .map_err(Error::from)?,
         _ => vec![],
     };
-    let tours = match (kind, parse_date(&form.date)) {
+    let tours = match (kind, parse_day(&form.date)) {
         (ProductKind::Visit, Some(date)) if !form.tour.trim().is_empty() => {
             tours_of_day(tenant, product, date)
                 .await

@@ -10,13 +10,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rust_i18n::t;
 use s360::client::CatalogSnapshot;
 use s360::model::availability::AvailabilityItem;
 use s360::model::catalog::Product;
 
-use crate::describe::{family_key, level_text, product_href, product_level, shop_info};
+use crate::calendar::{self, parse_day, parse_month};
+use crate::context::Ctx;
+use crate::describe::{family_key, level_text, product_href, product_level};
 use crate::error::Error;
 use crate::model::{
     CalendarDay, CalendarEntry, MonthCalendar, ProductCard, Programme, ProgrammeQuery,
@@ -293,23 +295,12 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
-
-fn parse_month(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d").ok()
-}
-
 /// The programme page for `query`: the formatted programme filtered, then paged or laid out
 /// as a month.
-pub async fn programme(
-    tenant: &Tenant,
-    locale: &str,
-    query: ProgrammeQuery,
-) -> Result<Programme, Error> {
+pub async fn programme(cx: &Ctx, query: ProgrammeQuery) -> Result<Programme, Error> {
+    let (tenant, locale) = (&*cx.tenant, cx.locale());
     let formatted = tenant.programme.get(tenant, locale).await?;
-    let shop = shop_info(tenant, &formatted.snap, locale, None);
+    let shop = cx.shop_info(&formatted.snap);
     let mut q = query;
     let mut notices = Vec::new();
     q.q = q.q.trim().chars().take(100).collect();
@@ -399,7 +390,6 @@ fn month_calendar(
     to: Option<NaiveDate>,
     locale: &str,
 ) -> MonthCalendar {
-    let lang = crate::lang::Lang::parse(locale).unwrap_or_default();
     let mut sessions: Vec<&Session> = matching
         .iter()
         .flat_map(|e| e.sessions.iter())
@@ -411,73 +401,36 @@ fn month_calendar(
     sessions.sort_by_key(|s| s.start);
     let months: BTreeSet<NaiveDate> = sessions
         .iter()
-        .map(|s| s.start.date_naive().with_day(1).expect("day 1"))
+        .map(|s| calendar::first_of_month(s.start.date_naive()))
         .collect();
     let first = parse_month(&q.month)
         .or_else(|| months.iter().next().copied())
-        .unwrap_or_else(|| Utc::now().date_naive().with_day(1).expect("day 1"));
+        .unwrap_or_else(|| calendar::first_of_month(Utc::now().date_naive()));
     q.month = first.format("%Y-%m").to_string();
-    let next_month = (first + Duration::days(32)).with_day(1).expect("day 1");
+    let next_month = calendar::next_month(first);
     let link = |m: &NaiveDate| {
         let mut other = q.clone();
         other.month = m.format("%Y-%m").to_string();
         other.page = 0;
-        (
-            other.to_query_string(),
-            m.format_localized("%B %Y", lang.chrono_locale())
-                .to_string(),
-        )
+        (other.to_query_string(), calendar::month_name(*m, locale))
     };
     let prev = months.range(..first).next_back().map(link);
     let next = months.range(next_month..).next().map(link);
-    // Monday of the week holding the 1st, to the Sunday of the week holding the last day
-    let offset = first.weekday().num_days_from_monday() as i64;
-    let mut day = first - Duration::days(offset);
-    let mut weeks = Vec::new();
-    while day < next_month {
-        let mut week = Vec::with_capacity(7);
-        for _ in 0..7 {
-            week.push((day.month() == first.month()).then(|| {
-                CalendarDay {
-                    day: day.day(),
-                    label: day
-                        .format_localized(
-                            match lang {
-                                crate::lang::Lang::De => "%A, %-d. %B %Y",
-                                _ => "%A %-d %B %Y",
-                            },
-                            lang.chrono_locale(),
-                        )
-                        .to_string(),
-                    entries: sessions
-                        .iter()
-                        .filter(|s| s.start.date_naive() == day)
-                        .map(|s| s.entry.clone())
-                        .collect(),
-                }
-            }));
-            day += Duration::days(1);
-        }
-        weeks.push(week);
-    }
-    let monday = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a Monday");
-    let weekdays = (0..7)
-        .map(|i| {
-            let d = monday + Duration::days(i);
-            (
-                d.format_localized("%a", lang.chrono_locale()).to_string(),
-                d.format_localized("%A", lang.chrono_locale()).to_string(),
-            )
-        })
-        .collect();
+    let weeks = calendar::weeks(first, |day| CalendarDay {
+        day: day.day(),
+        label: calendar::day_label(day, locale),
+        entries: sessions
+            .iter()
+            .filter(|s| s.start.date_naive() == day)
+            .map(|s| s.entry.clone())
+            .collect(),
+    });
     MonthCalendar {
         month: q.month.clone(),
-        title: first
-            .format_localized("%B %Y", lang.chrono_locale())
-            .to_string(),
+        title: calendar::month_name(first, locale),
         prev,
         next,
-        weekdays,
+        weekdays: calendar::weekdays(locale),
         weeks,
     }
 }

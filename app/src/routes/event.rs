@@ -15,10 +15,8 @@ use shop::model::EventView;
 
 #[server]
 pub async fn get_event(product_id: i64) -> Result<Option<EventView>, AppError> {
-    let tenant = crate::context::current_tenant().await?;
-    let lang = crate::context::request_lang();
-    let origin = crate::context::request_origin().await.ok();
-    Ok(shop::browse::event_view(&tenant, product_id, lang.code(), origin.as_deref()).await?)
+    let cx = crate::context::ctx().await?;
+    Ok(shop::browse::event_view(&cx, product_id).await?)
 }
 
 #[component]

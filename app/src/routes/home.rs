@@ -16,8 +16,8 @@ use shop::model::{MonthCalendar, ProductCard, Programme, ProgrammeQuery};
 /// The programme of the institution serving this request, filtered by `query`.
 #[server]
 pub async fn get_programme(query: ProgrammeQuery) -> Result<Programme, AppError> {
-    let tenant = crate::context::current_tenant().await?;
-    Ok(shop::programme::programme(&tenant, crate::context::request_lang().code(), query).await?)
+    let cx = crate::context::ctx().await?;
+    Ok(shop::programme::programme(&cx, query).await?)
 }
 
 #[component]

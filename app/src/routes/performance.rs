@@ -25,23 +25,13 @@ pub async fn get_performance(
     block: Option<String>,
 ) -> Result<Option<PerformanceView>, AppError> {
     use shop::browse::MapPart;
-    let tenant = crate::context::current_tenant().await?;
-    let lang = crate::context::request_lang();
+    let cx = crate::context::ctx().await?;
     let part = match (&block, map) {
         (Some(b), _) => MapPart::Block(b),
         (None, true) => MapPart::Whole,
         (None, false) => MapPart::None,
     };
-    let origin = crate::context::request_origin().await.ok();
-    Ok(shop::browse::performance_view(
-        &tenant,
-        product_id,
-        performance_id,
-        part,
-        lang.code(),
-        origin.as_deref(),
-    )
-    .await?)
+    Ok(shop::browse::performance_view(&cx, product_id, performance_id, part).await?)
 }
 
 /// Adds best-available seats (or standing places) to the buyer's cart, then goes to the cart.

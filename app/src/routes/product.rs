@@ -23,14 +23,9 @@ pub async fn get_product(
     date: String,
     tour: String,
 ) -> Result<Option<ProductView>, AppError> {
-    let tenant = crate::context::current_tenant().await?;
-    let lang = crate::context::request_lang();
+    let cx = crate::context::ctx().await?;
     let query = shop::products::ProductQuery { month, date, tour };
-    let origin = crate::context::request_origin().await.ok();
-    Ok(
-        shop::products::product_view(&tenant, product_id, &query, lang.code(), origin.as_deref())
-            .await?,
-    )
+    Ok(shop::products::product_view(&cx, product_id, &query).await?)
 }
 
 /// Checks the choice and adds it to the buyer's cart, then goes to the cart.
