@@ -11,6 +11,7 @@ cargo fmt --all --check
 log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy -p frontend --all-targets --quiet -- -D warnings
+cargo clippy -p server --no-default-features --quiet -- -D warnings  # the production build, no sandbox
 
 apt_install redis-server  # the Redis session-store test starts its own redis-server
 log "Rust tests (unit, contract and integration)"

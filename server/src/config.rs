@@ -84,7 +84,9 @@ impl std::fmt::Debug for OidcProviderConfig {
 /// Where S-360 is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Backend {
-    /// Start the sandbox in-process on this address (port 0 = any free port).
+    /// Start the sandbox in-process on this address (port 0 = any free port). Only a build
+    /// with the feature `sandbox` (the default) has one; without it the configuration is
+    /// refused ([`NO_EMBEDDED_SANDBOX`]).
     EmbeddedSandbox { listen: SocketAddr },
     /// A real (or separately run) S-360 host.
     Remote { base_url: String },
@@ -227,6 +229,12 @@ pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
     .collect()
 }
 
+/// Why a configuration without `S360_BASE_URL` is refused by a build without the embedded
+/// sandbox (`cargo build -p server --no-default-features`, for production).
+pub const NO_EMBEDDED_SANDBOX: &str = "S360_BASE_URL: required: it is not set and this build \
+     has no embedded sandbox (built without the feature `sandbox`); set it to the S-360 host, \
+     e.g. https://mosa.ws.secutix.com";
+
 impl Settings {
     /// Reads the settings from `SHOP_CONFIG` (if set) and the process environment.
     pub fn load() -> Result<Settings, String> {
@@ -236,6 +244,15 @@ impl Settings {
 
     /// The same, with the environment given as a function (for tests).
     pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        Self::from_lookup_for(env, cfg!(feature = "sandbox"))
+    }
+
+    /// The same, for a build with or without the embedded sandbox (the unit tests check both
+    /// in either build).
+    fn from_lookup_for(
+        env: impl Fn(&str) -> Option<String>,
+        embedded_sandbox: bool,
+    ) -> Result<Settings, String> {
         let file: FileConfig = match env("SHOP_CONFIG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
@@ -311,6 +328,9 @@ impl Settings {
                     return Err(
                         "S360_BASE_URL: required when S360_OPERATOR or S360_SECRET is set".into(),
                     );
+                }
+                if !embedded_sandbox {
+                    return Err(NO_EMBEDDED_SANDBOX.into());
                 }
                 let listen = addr(
                     "SHOP_SANDBOX_ADDR",
@@ -716,12 +736,57 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The settings of a build with the embedded sandbox, whichever this one is.
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        load_for(pairs, true)
+    }
+
+    fn load_for(pairs: &[(&str, &str)], embedded_sandbox: bool) -> Result<Settings, String> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Settings::from_lookup(|k| m.get(k).cloned())
+        Settings::from_lookup_for(|k| m.get(k).cloned(), embedded_sandbox)
+    }
+
+    #[test]
+    fn without_the_embedded_sandbox_s360_base_url_is_required() {
+        // a production build (no feature `sandbox`): the default configuration is refused,
+        // naming the setting and the feature
+        let e = load_for(&[], false).unwrap_err();
+        assert_eq!(e, NO_EMBEDDED_SANDBOX);
+        assert!(e.starts_with("S360_BASE_URL: required"), "{e}");
+        assert!(e.contains("feature `sandbox`"), "{e}");
+        let e = load_for(&[("SHOP_SANDBOX_ADDR", "127.0.0.1:4000")], false).unwrap_err();
+        assert_eq!(e, NO_EMBEDDED_SANDBOX);
+        // the existing message still comes first for a half-given remote configuration
+        let e = load_for(&[("S360_OPERATOR", "MOSA_WEB")], false).unwrap_err();
+        assert!(
+            e.starts_with("S360_BASE_URL: required when S360_OPERATOR"),
+            "{e}"
+        );
+        // a remote S-360 works the same without it
+        let s = load_for(
+            &[
+                ("S360_BASE_URL", "https://mosa.ws.secutix.com"),
+                ("S360_OPERATOR", "MOSA_WEB"),
+                ("S360_SECRET", "x"),
+                ("SHOP_PUBLIC_ORIGIN_MOSA", "https://tickets.mosa.example"),
+            ],
+            false,
+        )
+        .unwrap();
+        assert!(matches!(s.backend, Backend::Remote { .. }));
+        // and the public entry point follows this build's features
+        let default = Settings::from_lookup(|_| None);
+        if cfg!(feature = "sandbox") {
+            assert!(matches!(
+                default.unwrap().backend,
+                Backend::EmbeddedSandbox { .. }
+            ));
+        } else {
+            assert_eq!(default.unwrap_err(), NO_EMBEDDED_SANDBOX);
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `shop`: the ticket shop server. With no `S360_BASE_URL` it embeds the S-360 sandbox.
+//! `shop`: the ticket shop server. With no `S360_BASE_URL` it embeds the S-360 sandbox (the
+//! default feature `sandbox`; a build without it requires `S360_BASE_URL`).
 
 use server::{config, startup};
 

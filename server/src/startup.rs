@@ -1,6 +1,6 @@
-//! Builds the whole application: S-360 backend (embedded sandbox or remote), tenants and their
-//! caches, background refreshers, the router. Returns the bound address so tests can start it
-//! on port 0.
+//! Builds the whole application: S-360 backend (embedded sandbox, feature `sandbox`, or remote),
+//! tenants and their caches, background refreshers, the router. Returns the bound address so
+//! tests can start it on port 0.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ use crate::config::{Backend, Settings};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub shop: ShopState,
-    /// The embedded sandbox, when there is one.
+    /// The embedded sandbox, when there is one (only in a build with the feature `sandbox`).
+    #[cfg(feature = "sandbox")]
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
     /// Third-party OpenID Connect providers by institution code (others log in with S-360).
     pub identity_providers:
@@ -69,7 +70,10 @@ pub struct Running {
 
 /// Starts everything and serves on `settings.listen`.
 pub async fn start(settings: Settings) -> Result<Running, String> {
-    let (base_url, sandbox) = match &settings.backend {
+    #[cfg(feature = "sandbox")]
+    let mut sandbox = None;
+    let base_url = match &settings.backend {
+        #[cfg(feature = "sandbox")]
         Backend::EmbeddedSandbox { listen } => {
             let config = sandbox::Config::from_env()?;
             let sb = sandbox::Sandbox::new(config);
@@ -78,9 +82,15 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                 .await
                 .map_err(|e| format!("SHOP_SANDBOX_ADDR: cannot listen on {listen}: {e}"))?;
             tracing::info!(%bound, "embedded S-360 sandbox started");
-            (format!("http://{bound}"), Some(sb))
+            sandbox = Some(sb);
+            format!("http://{bound}")
         }
-        Backend::Remote { base_url } => (base_url.clone(), None),
+        // `Settings::load` already refuses it in such a build; settings made by hand too
+        #[cfg(not(feature = "sandbox"))]
+        Backend::EmbeddedSandbox { .. } => {
+            return Err(crate::config::NO_EMBEDDED_SANDBOX.into());
+        }
+        Backend::Remote { base_url } => base_url.clone(),
     };
 
     // the payments started before a restart, for reconciliation and notifications
@@ -151,6 +161,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         shop: shop.clone(),
+        #[cfg(feature = "sandbox")]
         sandbox,
         identity_providers: Arc::new(
             settings
