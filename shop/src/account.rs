@@ -226,8 +226,7 @@ pub async fn account_view(cx: &Ctx) -> Result<Option<AccountView>, Error> {
         .catalog
         .client()
         .get_contact_data(&user.contact_number, &[])
-        .await
-        .map_err(Error::from)?;
+        .await?;
     let provider = session.provider().await;
     Ok(Some(AccountView {
         shop: cx.shop_info(&snap),

@@ -40,11 +40,7 @@ pub async fn event_view(cx: &Ctx, product_id: i64) -> Result<Option<EventView>, 
     let Some(product) = find_event(&snap, product_id) else {
         return Ok(None);
     };
-    let items = tenant
-        .availability(&snap)
-        .get(product)
-        .await
-        .map_err(Error::from)?;
+    let items = tenant.availability(&snap).get(product).await?;
     let main = &snap.pos.main_language;
     let mut performances = Vec::new();
     let mut ld_events = Vec::new();
@@ -208,11 +204,7 @@ pub async fn performance_view(
     else {
         return Ok(None);
     };
-    let items = tenant
-        .availability(&snap)
-        .get(product)
-        .await
-        .map_err(Error::from)?;
+    let items = tenant.availability(&snap).get(product).await?;
     let main = &snap.pos.main_language;
     let cur = &snap.pos.institution_currency;
     let categories = perf

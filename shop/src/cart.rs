@@ -8,7 +8,7 @@ use s360::client::{CatalogSnapshot, Error as S360Error};
 use s360::{AudienceSubCategoryId, SeatCategoryId};
 
 use crate::context::Ctx;
-use crate::describe::{lines_of, snapshot, when};
+use crate::describe::{lines_of, performance, snapshot, when};
 use crate::error::Error;
 use crate::model::*;
 use crate::seatmap::{forget_seat_map, has_seat_map, seat_operations, taken_error};
@@ -282,21 +282,26 @@ pub async fn cart_view(cx: &Ctx) -> Result<CartView, Error> {
     })
 }
 
-pub async fn remove_from_cart(cx: &Ctx, movement_ids: Vec<i64>) -> Result<(), Error> {
-    let (tenant, session) = (&*cx.tenant, &cx.session);
-    let Some(order_id) = session.cart().await else {
-        return Err(Error::CartEmpty);
-    };
-    let client = tenant.catalog.client();
-    let d = client
+/// The buyer's cart order with its movements; `missing` when the session has no cart.
+pub(crate) async fn cart_movements(cx: &Ctx, missing: Error) -> Result<OrderDetailsData, Error> {
+    let order_id = cx.session.cart().await.ok_or(missing)?;
+    Ok(cx
+        .tenant
+        .catalog
+        .client()
         .get_order_details(order_id, Some(Granularity::Movements))
-        .await
-        .map_err(Error::from)?;
+        .await?)
+}
+
+pub async fn remove_from_cart(cx: &Ctx, movement_ids: Vec<i64>) -> Result<(), Error> {
+    let tenant = &*cx.tenant;
+    let d = cart_movements(cx, Error::CartEmpty).await?;
     let released: Vec<MovementId> = movement_ids.into_iter().map(MovementId).collect();
-    client
-        .abandon_movements(order_id, released.clone())
-        .await
-        .map_err(Error::from)?;
+    tenant
+        .catalog
+        .client()
+        .abandon_movements(d.order_id, released.clone())
+        .await?;
     seats_released(tenant, &d, &released).await;
     Ok(())
 }
@@ -321,15 +326,9 @@ async fn seats_released(tenant: &Tenant, d: &OrderDetailsData, released: &[Movem
 /// Keeps `units` of one cart line (the line's movements, as the cart page lists them) and
 /// releases the others, the last ones first. A season ticket's unit is all its performances.
 pub async fn reduce_line(cx: &Ctx, movement_ids: Vec<i64>, units: u32) -> Result<(), Error> {
-    let (tenant, session) = (&*cx.tenant, &cx.session);
-    let Some(order_id) = session.cart().await else {
-        return Err(Error::CartEmpty);
-    };
-    let client = tenant.catalog.client();
-    let d = client
-        .get_order_details(order_id, Some(Granularity::Movements))
-        .await
-        .map_err(Error::from)?;
+    let tenant = &*cx.tenant;
+    let d = cart_movements(cx, Error::CartEmpty).await?;
+    let (order_id, client) = (d.order_id, tenant.catalog.client());
     let mine: Vec<&MovementData> = d
         .movements
         .iter()
@@ -371,10 +370,7 @@ pub async fn reduce_line(cx: &Ctx, movement_ids: Vec<i64>, units: u32) -> Result
     if released.is_empty() {
         return Ok(());
     }
-    client
-        .abandon_movements(order_id, released.clone())
-        .await
-        .map_err(Error::from)?;
+    client.abandon_movements(order_id, released.clone()).await?;
     seats_released(tenant, &d, &released).await;
     Ok(())
 }
@@ -468,17 +464,8 @@ pub(crate) fn cart_lines(
             let mut included: Vec<_> = op
                 .performance_ids
                 .iter()
-                .filter_map(|id| {
-                    snap.catalog.products().find_map(|p| {
-                        let perf = p
-                            .event
-                            .as_ref()?
-                            .performances
-                            .iter()
-                            .find(|x| x.id == *id)?;
-                        Some((perf.start, p.external_name.best(locale, main).to_string()))
-                    })
-                })
+                .filter_map(|id| performance(snap, *id))
+                .map(|(p, perf)| (perf.start, p.external_name.best(locale, main).to_string()))
                 .collect();
             included.sort();
             line.when = Some(

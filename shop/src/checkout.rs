@@ -7,8 +7,8 @@
 
 use s360::model::contact::{AddressId, ContactAddressData};
 use s360::model::order::{
-    CreateOrUpdateOrderRequest, Granularity, MovementContact, MovementContactData, MovementId,
-    OrderState, PurchaserInfo,
+    CreateOrUpdateOrderRequest, MovementContact, MovementContactData, MovementId, OrderState,
+    PurchaserInfo,
 };
 use s360::model::shipment::{CreateShipmentRequest, GetAvailableShipmentModesRequest};
 use s360::model::shipment::{ShipmentContents, ShipmentModeData, ShipmentModeId};
@@ -26,7 +26,6 @@ use crate::error::{Error, Invalid};
 use crate::lang::Lang;
 use crate::model::*;
 use crate::payment::Guest;
-use crate::session::BuyerSession;
 use crate::tenant::Tenant;
 
 /// The checkout form as posted (every part optional: what is missing is reported in words).
@@ -53,14 +52,8 @@ pub struct Delivery {
 }
 
 /// The order in the session's cart, with its movements.
-async fn cart_order(tenant: &Tenant, session: &BuyerSession) -> Result<OrderDetailsData, Error> {
-    let order_id = session.cart().await.ok_or(Error::CheckoutEmpty)?;
-    let d = tenant
-        .catalog
-        .client()
-        .get_order_details(order_id, Some(Granularity::Movements))
-        .await
-        .map_err(Error::from)?;
+async fn cart_order(cx: &Ctx) -> Result<OrderDetailsData, Error> {
+    let d = crate::cart::cart_movements(cx, Error::CheckoutEmpty).await?;
     if d.order_state != OrderState::Running || d.operation_datas.is_empty() {
         return Err(Error::CheckoutExpired);
     }
@@ -165,7 +158,7 @@ pub async fn checkout_view(cx: &Ctx) -> Result<CheckoutView, Error> {
     if view.cart.lines.is_empty() {
         return Ok(view);
     }
-    let d = cart_order(tenant, session).await?;
+    let d = cart_order(cx).await?;
     let snap = snapshot(tenant)?;
     let main = &snap.pos.main_language;
     let currency = &snap.pos.institution_currency;
@@ -254,8 +247,8 @@ pub async fn check_checkout(
     form: &CheckoutForm,
     guest: bool,
 ) -> Result<(Option<Guest>, Delivery), Error> {
-    let (tenant, session, lang) = (&*cx.tenant, &cx.session, cx.lang);
-    let d = cart_order(tenant, session).await?;
+    let (tenant, lang) = (&*cx.tenant, cx.lang);
+    let d = cart_order(cx).await?;
     let snap = snapshot(tenant)?;
     let locale = lang.code();
     let mut bad = Invalid(vec![]);
@@ -372,8 +365,7 @@ pub(crate) async fn apply_delivery(
             }],
             ..Default::default()
         })
-        .await
-        .map_err(Error::from)?;
+        .await?;
     if let Some(mode) = delivery.shipment_mode {
         let address_id = match &delivery.address {
             Some(a) => Some(shipping_address(tenant, contact, a).await?),
@@ -387,8 +379,7 @@ pub(crate) async fn apply_delivery(
                 contact_address_id: address_id,
                 email: email.map(str::to_string),
             })
-            .await
-            .map_err(Error::from)?;
+            .await?;
     }
     if !delivery.holders.is_empty() {
         client
@@ -407,8 +398,7 @@ pub(crate) async fn apply_delivery(
                     })
                     .collect(),
             )
-            .await
-            .map_err(Error::from)?;
+            .await?;
     }
     Ok(())
 }
@@ -421,10 +411,7 @@ async fn shipping_address(
     a: &AddressFields,
 ) -> Result<AddressId, Error> {
     let client = tenant.catalog.client();
-    let current = client
-        .get_contact_data(contact, &[])
-        .await
-        .map_err(Error::from)?;
+    let current = client.get_contact_data(contact, &[]).await?;
     let wanted = |address_id, address_type: String| ContactAddressData {
         address_id,
         address_type,
@@ -451,10 +438,7 @@ async fn shipping_address(
         None if current.addresses.is_empty() => wanted(None, "MS".into()),
         None => wanted(None, "S".into()),
     };
-    let saved = client
-        .create_or_update_address(contact, address)
-        .await
-        .map_err(Error::from)?;
+    let saved = client.create_or_update_address(contact, address).await?;
     saved.address_id.ok_or(Error::AddressNotSaved)
 }
 

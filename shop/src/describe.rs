@@ -48,6 +48,17 @@ pub fn shop_info(
     }
 }
 
+/// The performance `id` of the catalog, with its event's product.
+pub fn performance(
+    snap: &CatalogSnapshot,
+    id: s360::PerformanceId,
+) -> Option<(&Product, &s360::model::catalog::Performance)> {
+    snap.catalog.products().find_map(|p| {
+        let perf = p.event.as_ref()?.performances.iter().find(|x| x.id == id)?;
+        Some((p, perf))
+    })
+}
+
 /// "Friday 12 December 2026, 19:00", "vendredi 12 décembre 2026, 19:00",
 /// "Freitag, 12. Dezember 2026, 19:00": in the institution's time zone (the catalog's offset).
 pub fn when(dt: &chrono::DateTime<chrono::FixedOffset>, locale: &str) -> String {

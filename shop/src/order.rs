@@ -76,8 +76,7 @@ pub async fn valid_tickets(tenant: &Tenant, order_id: i64) -> Result<Vec<TicketD
             order_id: Some(order_id),
             ..Default::default()
         })
-        .await
-        .map_err(Error::from)?
+        .await?
         .into_iter()
         .filter(|t| matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted))
         .collect())
@@ -305,8 +304,7 @@ pub async fn order_history(cx: &Ctx) -> Result<Option<HistoryView>, Error> {
             }),
             ..Default::default()
         })
-        .await
-        .map_err(Error::from)?;
+        .await?;
     Ok(Some(HistoryView {
         shop: cx.shop_info(&snap),
         orders: files.files.iter().map(|f| summary(f, lang)).collect(),

@@ -108,10 +108,7 @@ pub async fn start_payment(
     // one start at a time per order: two submits must not start two payments
     let lock = order_lock(tenant, order_id);
     let _guard = lock.lock().await;
-    let d = client
-        .get_order_details(order_id, None)
-        .await
-        .map_err(Error::from)?;
+    let d = client.get_order_details(order_id, None).await?;
     if d.order_state != OrderState::Running
         || d.operation_datas.is_empty()
         || hold_left_secs(&d).is_some_and(|s| s <= 0)
@@ -143,10 +140,7 @@ pub async fn start_payment(
     session.set_checkout_applied(&choices).await?;
     session.set_retry(None).await?;
     // the shipment fee may have changed the amount
-    let d = client
-        .get_order_details(order_id, None)
-        .await
-        .map_err(Error::from)?;
+    let d = client.get_order_details(order_id, None).await?;
     new_payment(tenant, session, &d, contact, shop_origin).await
 }
 
@@ -178,8 +172,7 @@ async fn guest_contact(
             email: guest.email,
             create_login: false,
         }])
-        .await
-        .map_err(Error::from)?;
+        .await?;
     let number = created
         .identifier_contact_map
         .get("buyer")
@@ -267,8 +260,7 @@ async fn new_payment(
                 contact_reference: contact.clone(),
             }],
         })
-        .await
-        .map_err(Error::from)?;
+        .await?;
     let transaction_id = started.transaction_id.ok_or(Error::CheckoutNotStarted)?;
     // durable before the buyer sees the card form: a paid order must be found after a restart
     if let Err(e) = register_payment(tenant, order_id, &transaction_id).await {
@@ -674,10 +666,7 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
         .catalog
         .client()
         .with_priority(s360::client::Priority::PaidOrder);
-    let mut d = client
-        .get_order_details(order_id, None)
-        .await
-        .map_err(Error::from)?;
+    let mut d = client.get_order_details(order_id, None).await?;
     if d.order_state == OrderState::Running {
         let Some(paid) = paid_payment(&d) else {
             return Ok(d);
@@ -693,8 +682,7 @@ pub async fn finalize(tenant: &Tenant, order_id: OrderId) -> Result<OrderDetails
         }
         d = client
             .notify_order(order_id, paid.payment_id, NotifyStatus::Success)
-            .await
-            .map_err(Error::from)?;
+            .await?;
     }
     if d.order_state != OrderState::Running {
         settled(tenant, &d).await;

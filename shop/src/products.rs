@@ -23,7 +23,9 @@ use s360::client::{CatalogSnapshot, Error as S360Error};
 use crate::calendar::{self, day_label, month_title, parse_day, parse_month};
 use crate::cart::{check_holds, usable_order};
 use crate::context::Ctx;
-use crate::describe::{family_label, level_text, product_level, snapshot, tariff_name, when};
+use crate::describe::{
+    family_label, level_text, performance, product_level, snapshot, tariff_name, when,
+};
 use crate::error::Error;
 use crate::model::*;
 use crate::tenant::Tenant;
@@ -241,11 +243,7 @@ pub async fn product_view(
     let Some((product, kind)) = find_product(&snap, product_id) else {
         return Ok(None);
     };
-    let items = tenant
-        .availability(&snap)
-        .get(product)
-        .await
-        .map_err(Error::from)?;
+    let items = tenant.availability(&snap).get(product).await?;
     let main = &snap.pos.main_language;
     let shop = cx.shop_info(&snap);
     let name = product.external_name.best(locale, main).to_string();
@@ -610,7 +608,7 @@ async fn season_remaining(
     events.dedup_by_key(|p| p.id);
     let mut items = Vec::new();
     for e in events {
-        items.extend(cache.get(e).await.map_err(Error::from)?.iter().cloned());
+        items.extend(cache.get(e).await?.iter().cloned());
     }
     Ok(line
         .seat_categories
@@ -650,23 +648,16 @@ async fn season_package(
     let mut includes: Vec<(DateTime<FixedOffset>, IncludedPerformance)> = line
         .performance_ids
         .iter()
-        .filter_map(|id| {
-            snap.catalog.products().find_map(|p| {
-                let perf = p
-                    .event
-                    .as_ref()?
-                    .performances
-                    .iter()
-                    .find(|x| x.id == *id)?;
-                Some((
-                    perf.start,
-                    IncludedPerformance {
-                        name: p.external_name.best(locale, main).to_string(),
-                        when: when(&perf.start, locale),
-                        href: format!("/event/{}/{}", p.id, perf.id),
-                    },
-                ))
-            })
+        .filter_map(|id| performance(snap, *id))
+        .map(|(p, perf)| {
+            (
+                perf.start,
+                IncludedPerformance {
+                    name: p.external_name.best(locale, main).to_string(),
+                    when: when(&perf.start, locale),
+                    href: format!("/event/{}/{}", p.id, perf.id),
+                },
+            )
         })
         .collect();
     includes.sort_by_key(|(start, _)| *start);
@@ -1251,23 +1242,21 @@ pub async fn add_product_to_cart(cx: &Ctx, form: &ProductForm) -> Result<(), Err
                 // a slot that does not exist is the validation's to explain
                 S360Error::NotFound(_) => Ok(vec![]),
                 e => Err(e),
-            })
-            .map_err(Error::from)?,
-        (ProductKind::Open, _) => client
-            .get_product_availability(&ProductAvailabilityRequest {
-                point_of_sales_id: Some(pos),
-                product_ids: vec![product.id],
-                ..Default::default()
-            })
-            .await
-            .map_err(Error::from)?,
+            })?,
+        (ProductKind::Open, _) => {
+            client
+                .get_product_availability(&ProductAvailabilityRequest {
+                    point_of_sales_id: Some(pos),
+                    product_ids: vec![product.id],
+                    ..Default::default()
+                })
+                .await?
+        }
         _ => vec![],
     };
     let tours = match (kind, parse_day(&form.date)) {
         (ProductKind::Visit, Some(date)) if !form.tour.trim().is_empty() => {
-            tours_of_day(tenant, product, date)
-                .await
-                .map_err(Error::from)?
+            tours_of_day(tenant, product, date).await?
         }
         _ => Arc::new(vec![]),
     };

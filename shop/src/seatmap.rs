@@ -72,13 +72,13 @@ pub(crate) async fn seat_map(
     perf: PerformanceId,
 ) -> Result<Arc<SeatsAvailabilityData>, Error> {
     let avail = tenant.availability(snap);
-    let items = avail.get(product).await.map_err(Error::from)?;
+    let items = avail.get(product).await?;
     if let Some(k) = tenant.seat_maps.lock().get(&perf.0) {
         if Arc::ptr_eq(&k.items, &items) {
             return Ok(k.map.clone());
         }
     }
-    let map = avail.seat_map(perf).await.map_err(Error::from)?;
+    let map = avail.seat_map(perf).await?;
     tenant.seat_maps.lock().insert(
         perf.0,
         Kept {
