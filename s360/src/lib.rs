@@ -3,9 +3,11 @@
 //! - [`model`]: the wire types (shared with the `sandbox` crate, so both ends agree by construction).
 //! - [`ids`], [`money`], [`text`]: the value types every model uses.
 //! - [`envelope`]: the `{statusCode, statusDetail, requestId}` result envelope and service paths.
+//! - [`bucket`]: the one token bucket (client limiter, sandbox limits, notification throttle).
 //! - `client` (feature `client`): the HTTP client with tokens, rate limits, retries, a circuit
 //!   breaker and the catalog cache.
 
+pub mod bucket;
 pub mod envelope;
 pub mod ids;
 pub mod model;

@@ -6,49 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use s360::bucket::TokenBucket;
 use s360::Service;
-
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    capacity: f64,
-    tokens: f64,
-    per_second: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    pub fn new(capacity: u32, per: Duration) -> Self {
-        Bucket {
-            capacity: capacity as f64,
-            tokens: capacity as f64,
-            per_second: capacity as f64 / per.as_secs_f64(),
-            last: Instant::now(),
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-        self.last = now;
-    }
-
-    /// Takes a token, or tells how long until one is there.
-    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
-        self.refill(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            let missing = 1.0 - self.tokens;
-            Err(Duration::from_secs_f64(missing / self.per_second))
-        }
-    }
-
-    /// Gives a token back (a call refused by a later check must not cost the caller).
-    pub fn give_back(&mut self) {
-        self.tokens = (self.tokens + 1.0).min(self.capacity);
-    }
-}
 
 /// The limits the sandbox enforces.
 #[derive(Debug, Clone)]
@@ -71,8 +30,8 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct RateLimiter {
     limits: Mutex<Limits>,
-    buckets: Mutex<HashMap<(String, Service), Bucket>>,
-    catalog: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<HashMap<(String, Service), TokenBucket>>,
+    catalog: Mutex<HashMap<String, TokenBucket>>,
 }
 
 impl RateLimiter {
@@ -105,15 +64,17 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().expect("buckets lock");
         let bucket = buckets
             .entry((institution.to_string(), service))
-            .or_insert_with(|| Bucket::new(limits.per_minute, Duration::from_secs(60)));
+            .or_insert_with(|| {
+                TokenBucket::per_period(limits.per_minute, Duration::from_secs(60), now)
+            });
         bucket.try_take(now)?;
         if service == Service::Catalog && method == "getCatalogDetailed" {
             let mut catalog = self.catalog.lock().expect("catalog lock");
-            let cb = catalog
-                .entry(institution.to_string())
-                .or_insert_with(|| Bucket::new(1, limits.catalog_detailed_interval));
+            let cb = catalog.entry(institution.to_string()).or_insert_with(|| {
+                TokenBucket::per_period(1, limits.catalog_detailed_interval, now)
+            });
             if let Err(wait) = cb.try_take(now) {
-                bucket.give_back();
+                bucket.give_back(now);
                 return Err(wait);
             }
         }

@@ -69,31 +69,6 @@ pub async fn payment_return(
     }
 }
 
-/// A token bucket: `burst` requests at once, then `per_sec` a second.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn take(buckets: &mut Option<Bucket>, burst: f64, per_sec: f64) -> bool {
-        let now = Instant::now();
-        let b = buckets.get_or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * per_sec).min(burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Limits on `POST /payment/notify/{institution}`. Only notifications that pass the cheap
 /// authenticity check (an order whose payment this shop started, with one of its transactions:
 /// no S-360 call) are counted, per order ([`NotifyThrottle::PER_ORDER_BURST`], then
@@ -103,8 +78,8 @@ impl Bucket {
 /// reconciliation closes what a notification could not.
 #[derive(Debug, Default)]
 pub struct NotifyThrottle {
-    per_order: Mutex<HashMap<(String, i64), Option<Bucket>>>,
-    per_institution: Mutex<HashMap<String, Option<Bucket>>>,
+    per_order: Mutex<HashMap<(String, i64), s360::bucket::TokenBucket>>,
+    per_institution: Mutex<HashMap<String, s360::bucket::TokenBucket>>,
 }
 
 impl NotifyThrottle {
@@ -115,15 +90,18 @@ impl NotifyThrottle {
 
     fn allow_order(&self, code: &str, order: i64) -> bool {
         let mut m = self.per_order.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
         if m.len() > 10_000 {
-            // forget the idle (full) buckets
-            m.retain(|_, b| b.is_some_and(|b| b.tokens < Self::PER_ORDER_BURST - 1.0));
+            // forget the idle buckets: those at most one token short of full (a forgotten one
+            // comes back full, so that costs at most one extra notification)
+            m.retain(|_, b| b.tokens(now) < Self::PER_ORDER_BURST - 1.0);
         }
-        Bucket::take(
-            m.entry((code.to_string(), order)).or_default(),
-            Self::PER_ORDER_BURST,
-            Self::PER_ORDER_PER_SEC,
-        )
+        m.entry((code.to_string(), order))
+            .or_insert_with(|| {
+                s360::bucket::TokenBucket::new(Self::PER_ORDER_BURST, Self::PER_ORDER_PER_SEC, now)
+            })
+            .try_take(now)
+            .is_ok()
     }
 
     fn allow_institution(&self, code: &str) -> bool {
@@ -131,11 +109,17 @@ impl NotifyThrottle {
             .per_institution
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        Bucket::take(
-            m.entry(code.to_string()).or_default(),
-            Self::PER_INSTITUTION_BURST,
-            Self::PER_INSTITUTION_PER_SEC,
-        )
+        let now = Instant::now();
+        m.entry(code.to_string())
+            .or_insert_with(|| {
+                s360::bucket::TokenBucket::new(
+                    Self::PER_INSTITUTION_BURST,
+                    Self::PER_INSTITUTION_PER_SEC,
+                    now,
+                )
+            })
+            .try_take(now)
+            .is_ok()
     }
 }
 

@@ -1,10 +1,10 @@
 //! The client-side limiter: keeps this process under S-360's per-service limits so that the
 //! platform never has to answer 509/429 in normal operation.
 //!
-//! One reservation bucket per service: a caller takes a token even when none is left (the count
-//! goes negative) and sleeps until its turn, so concurrent callers queue fairly in arrival order
-//! instead of racing. `getCatalogDetailed` has its own interval and is refused rather than
-//! delayed (waiting 10 minutes is never what a caller wants).
+//! One reservation bucket ([`TokenBucket::reserve`]) per service: a caller takes a token even
+//! when none is left (the count goes negative) and sleeps until its turn, so concurrent callers
+//! queue fairly in arrival order instead of racing. `getCatalogDetailed` has its own interval
+//! and is refused rather than delayed (waiting 10 minutes is never what a caller wants).
 //!
 //! - A reservation is a [`Permit`]. Dropped before its call went out (the caller gave up while
 //!   queued, e.g. the buyer's HTTP request was cancelled), it gives its slot back: abandoned
@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Error;
+use crate::bucket::TokenBucket;
 use crate::envelope::Service;
 
 #[derive(Debug, Clone)]
@@ -72,60 +73,18 @@ enum Lane {
     Reserved,
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    capacity: f64,
-    per_sec: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(per_minute: f64, now: Instant) -> Bucket {
-        let capacity = per_minute.floor().max(1.0);
-        Bucket {
-            tokens: capacity,
-            capacity,
-            per_sec: per_minute / 60.0,
-            last: now,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
-        self.last = now;
-    }
-
-    fn wait_for(&self, tokens: f64) -> Duration {
-        if tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-tokens / self.per_sec)
-        }
-    }
-
-    /// How long a reservation made now would wait (without making it).
-    fn would_wait(&mut self, now: Instant) -> Duration {
-        self.refill(now);
-        self.wait_for(self.tokens - 1.0)
-    }
-
-    fn reserve(&mut self, now: Instant) -> Duration {
-        self.refill(now);
-        self.tokens -= 1.0;
-        self.wait_for(self.tokens)
-    }
-
-    fn give_back(&mut self, now: Instant) {
-        self.refill(now);
-        self.tokens = (self.tokens + 1.0).min(self.capacity);
-    }
+/// A lane's bucket: `per_minute` a minute, a burst of as many (at least one).
+fn new_bucket(per_minute: f64, now: Instant) -> TokenBucket {
+    TokenBucket::new(
+        per_minute.floor().max(1.0),
+        per_minute / 60.0,
+        now.into_std(),
+    )
 }
 
 #[derive(Debug, Default)]
 struct State {
-    buckets: HashMap<(Service, Lane), Bucket>,
+    buckets: HashMap<(Service, Lane), TokenBucket>,
     /// No `getCatalogDetailed` before this.
     catalog_not_before: Option<Instant>,
 }
@@ -213,12 +172,12 @@ impl Limiter {
         service: Service,
         lane: Lane,
         now: Instant,
-    ) -> &'s mut Bucket {
+    ) -> &'s mut TokenBucket {
         let per_minute = self.lane_per_minute(service, lane);
         state
             .buckets
             .entry((service, lane))
-            .or_insert_with(|| Bucket::new(per_minute, now))
+            .or_insert_with(|| new_bucket(per_minute, now))
     }
 
     /// Waits for a slot of `service`, at most `max_wait` (and never more than the configured
@@ -253,10 +212,10 @@ impl Limiter {
                 // the sooner of the two; the shared one on a tie, to keep the reserve
                 let shared = self
                     .bucket(&mut state, service, Lane::Shared, now)
-                    .would_wait(now);
+                    .would_wait(now.into_std());
                 let reserved = self
                     .bucket(&mut state, service, Lane::Reserved, now)
-                    .would_wait(now);
+                    .would_wait(now.into_std());
                 if reserved < shared {
                     Lane::Reserved
                 } else {
@@ -266,9 +225,9 @@ impl Limiter {
                 Lane::Shared
             };
             let bucket = self.bucket(&mut state, service, lane, now);
-            let wait = bucket.reserve(now);
+            let wait = bucket.reserve(now.into_std());
             if wait > max_wait {
-                bucket.give_back(now); // not taken after all
+                bucket.give_back(now.into_std()); // not taken after all
                 return Err(Error::RateLimited { retry_after: wait });
             }
             let catalog = catalog.then(|| {
@@ -302,7 +261,7 @@ impl Limiter {
         let mut state = self.lock();
         let now = Instant::now();
         if let Some(bucket) = state.buckets.get_mut(&(slot.service, slot.lane)) {
-            bucket.give_back(now);
+            bucket.give_back(now.into_std());
         }
         if let Some((previous, set)) = slot.catalog {
             if state.catalog_not_before == Some(set) {
@@ -328,9 +287,7 @@ impl Limiter {
         }
         for lane in [Lane::Shared, Lane::Reserved] {
             if let Some(b) = state.buckets.get_mut(&(service, lane)) {
-                b.refill(now);
-                let debt = retry_after.as_secs_f64() * b.per_sec;
-                b.tokens = b.tokens.min(0.0) - debt;
+                b.hold_off(now.into_std(), retry_after);
             }
         }
     }
