@@ -98,13 +98,7 @@ async fn a_third_party_login_keeps_its_contact_after_an_email_change() {
             .await
             .unwrap();
     assert_eq!(moved, first, "found by SSO id, not by e-mail");
-    let created = shop
-        .sandbox()
-        .call_counts()
-        .iter()
-        .filter(|((_, m), _)| m == "createContact")
-        .map(|(_, n)| *n)
-        .sum::<u64>();
+    let created = shop.sandbox_calls("createContact");
     assert_eq!(created, 1, "one contact created in all");
     // another identity with an e-mail nobody has: its own contact
     let (other, _) = shop::account::link_contact(

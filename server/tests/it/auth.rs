@@ -319,15 +319,10 @@ async fn idp_log_in(
 
 /// How often the sandbox was asked to link (`setContactCriteria`) or create a contact.
 fn linking_calls(shop: &Shop) -> (u64, u64) {
-    let count = |method: &str| {
-        shop.sandbox()
-            .call_counts()
-            .iter()
-            .filter(|((_, m), _)| m == method)
-            .map(|(_, n)| *n)
-            .sum::<u64>()
-    };
-    (count("setContactCriteria"), count("createContact"))
+    (
+        shop.sandbox_calls("setContactCriteria"),
+        shop.sandbox_calls("createContact"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,14 +194,7 @@ async fn delivery_by_post_needs_an_address_then_costs_its_fee() {
     let tx = page.transaction_id.clone().unwrap();
 
     // the same form again (a double submit): the same payment, nothing written again
-    let calls = |name: &str| {
-        shop.sandbox()
-            .call_counts()
-            .iter()
-            .filter(|((_, m), _)| m == name)
-            .map(|(_, n)| *n)
-            .sum::<u64>()
-    };
+    let calls = |name: &str| shop.sandbox_calls(name);
     let shipments_before = calls("createShipment");
     let r = call(
         &b,

@@ -186,14 +186,7 @@ async fn one_client_cannot_hoard_seats() {
                 ("quantity", max.to_string()),
             ])
     };
-    let orders_before = |shop: &Shop| -> u64 {
-        shop.sandbox()
-            .call_counts()
-            .iter()
-            .filter(|((_, m), _)| m == "createOrUpdateOrder")
-            .map(|(_, n)| n)
-            .sum()
-    };
+    let orders_before = |shop: &Shop| shop.sandbox_calls("createOrUpdateOrder");
     let allowed = 24 / max;
     let mut held = 0;
     let mut refused_at = None;

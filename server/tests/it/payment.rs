@@ -10,10 +10,8 @@ use leptos::server_fn::ServerFn;
 use s360::model::order::{OrderId, OrderState, PaymentState};
 use s360::model::ticket::{GetTicketsRequest, TicketState};
 use sandbox::faults::Faults;
-use server::config::Settings;
-use server::startup::Running;
 
-use crate::support::TempDir;
+use crate::support::{self, location, Shop, TempDir};
 
 const QUANTITY: u32 = 2;
 const PAYS: &str = "4111111111111111";
@@ -21,189 +19,76 @@ const REFUSED: &str = "4000000000000002";
 /// 3-D Secure in the sandbox: paid after the pending delay, without freezing the hold.
 const AUTHENTICATES: &str = "4000000000003220";
 
-struct Shop {
-    base: String,
-    running: Running,
-    sandbox: Arc<sandbox::Sandbox>,
-    _data: Option<TempDir>,
+/// The institution every case buys at.
+const CUBE: &str = "CUBE";
+
+/// The order's payments as the sandbox has them: (state, transaction, return URL, notify URL).
+fn payments(
+    shop: &Shop,
+    id: OrderId,
+) -> Vec<(PaymentState, Option<String>, String, Option<String>)> {
+    let inst = shop.sandbox().institution(CUBE).unwrap();
+    let inst = inst.lock().unwrap();
+    inst.orders.orders[&id]
+        .payments
+        .iter()
+        .map(|p| {
+            (
+                p.data.payment_state,
+                p.data.transaction_id.clone(),
+                p.return_url.clone(),
+                p.notify_url.clone(),
+            )
+        })
+        .collect()
 }
 
-impl Shop {
-    /// The shop with its embedded sandbox and a data directory of its own.
-    async fn start(env: &[(&str, &str)]) -> Shop {
-        let data = TempDir::new("data");
-        let mut env = env.to_vec();
-        env.push(("SHOP_DATA_DIR", data.path()));
-        let mut shop = Shop::start_with(&env, None).await;
-        shop._data = Some(data);
-        shop
-    }
+/// The access token of the shop's link to the order.
+fn access(shop: &Shop, id: OrderId) -> String {
+    shop.tenant(CUBE).order_link_token(id.0)
+}
 
-    /// The shop; with `sandbox`, against that (separately started) sandbox instead.
-    async fn start_with(env: &[(&str, &str)], sandbox: Option<Arc<sandbox::Sandbox>>) -> Shop {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut settings =
-            Settings::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
-                .unwrap();
-        settings.listen = "127.0.0.1:0".parse().unwrap();
-        let running = server::startup::start(settings).await.unwrap();
-        let sandbox = sandbox
-            .or_else(|| running.state.sandbox.clone())
-            .expect("a sandbox");
-        let base = format!("http://{}", running.addr);
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let r = http.get(format!("{base}/readyz")).send().await.unwrap();
-            if r.status() == 200 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "never ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Shop {
-            base,
-            running,
-            sandbox,
-            _data: None,
-        }
-    }
+/// Exactly one sale: CLOSED, `QUANTITY` valid tickets, the stock taken once.
+async fn assert_sold_once(shop: &Shop, id: OrderId, stock_before: u32) {
+    let client = shop.tenant(CUBE).catalog.client().clone();
+    let d = client.get_order_details(id, None).await.unwrap();
+    assert_eq!(d.order_state, OrderState::Closed);
+    let tickets = client
+        .get_tickets(&GetTicketsRequest {
+            order_id: Some(id.0),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let valid = tickets
+        .iter()
+        .filter(|t| matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted))
+        .count();
+    assert_eq!(valid, QUANTITY as usize, "tickets: {tickets:?}");
+    assert_eq!(shop.stock_taken(CUBE), stock_before + QUANTITY);
+}
 
-    fn sandbox(&self) -> &sandbox::Sandbox {
-        &self.sandbox
-    }
-
-    /// `getOrderDetails` calls the sandbox received so far (every institution).
-    fn order_details_calls(&self) -> u64 {
-        self.sandbox()
-            .call_counts()
-            .iter()
-            .filter(|((_, method), _)| method == "getOrderDetails")
-            .map(|(_, n)| *n)
-            .sum()
-    }
-
-    /// The order's payments as the sandbox has them: (state, transaction, return URL, notify URL).
-    fn payments(&self, id: OrderId) -> Vec<(PaymentState, Option<String>, String, Option<String>)> {
-        let inst = self.sandbox().institution("CUBE").unwrap();
-        let inst = inst.lock().unwrap();
-        inst.orders.orders[&id]
-            .payments
-            .iter()
-            .map(|p| {
-                (
-                    p.data.payment_state,
-                    p.data.transaction_id.clone(),
-                    p.return_url.clone(),
-                    p.notify_url.clone(),
-                )
-            })
-            .collect()
-    }
-
-    fn tenant(&self) -> Arc<shop::tenant::Tenant> {
-        self.running
-            .state
-            .shop
-            .tenants
-            .iter()
-            .find(|t| t.code == "CUBE")
-            .cloned()
-            .unwrap()
-    }
-
-    fn set_faults(&self, f: Faults) {
-        self.sandbox().set_faults(f);
-    }
-
-    /// Seats sold or held at CUBE, all performances together.
-    fn stock_taken(&self) -> u32 {
-        let inst = self.sandbox().institution("CUBE").unwrap();
-        let inst = inst.lock().unwrap();
-        inst.stock.values().map(|c| c.taken).sum()
-    }
-
-    /// The order's state as the sandbox has it, and the access token of the shop's link to it.
-    fn order(&self, id: OrderId) -> (OrderState, String) {
-        let inst = self.sandbox().institution("CUBE").unwrap();
-        let inst = inst.lock().unwrap();
-        let o = &inst.orders.orders[&id];
-        let tenant = self
-            .running
-            .state
-            .shop
-            .tenants
-            .iter()
-            .find(|t| t.code == "CUBE")
-            .unwrap();
-        (o.state, tenant.order_link_token(id.0))
-    }
-
-    async fn wait_state(&self, id: OrderId, want: OrderState, within: Duration) {
-        let deadline = Instant::now() + within;
-        loop {
-            let (state, _) = self.order(id);
-            if state == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "order {id:?} still {state:?}, expected {want:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Exactly one sale: CLOSED, `QUANTITY` valid tickets, the stock taken once.
-    async fn assert_sold_once(&self, id: OrderId, stock_before: u32) {
-        let client = self.tenant().catalog.client().clone();
-        let d = client.get_order_details(id, None).await.unwrap();
-        assert_eq!(d.order_state, OrderState::Closed);
-        let tickets = client
-            .get_tickets(&GetTicketsRequest {
-                order_id: Some(id.0),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let valid = tickets
-            .iter()
-            .filter(|t| matches!(t.ticket_state, TicketState::Valid | TicketState::NotPrinted))
-            .count();
-        assert_eq!(valid, QUANTITY as usize, "tickets: {tickets:?}");
-        assert_eq!(self.stock_taken(), stock_before + QUANTITY);
-    }
-
-    /// A priced performance of CUBE on sale: (product, performance, seat category, tariff).
-    fn offer(&self) -> (i64, i64, i64, i64) {
-        let snap = self.tenant().catalog.snapshot().unwrap();
-        let found = snap
-            .catalog
-            .products()
-            .filter(|p| p.state.on_sale())
-            .flat_map(|p| {
-                p.event
-                    .iter()
-                    .flat_map(|e| e.performances.iter())
-                    .filter(|perf| perf.state.on_sale())
-                    .flat_map(move |perf| {
-                        perf.prices
-                            .iter()
-                            .filter(|pr| pr.amount.0 > 0)
-                            .map(move |pr| {
-                                (p.id.0, perf.id.0, pr.seat_cat_id.0, pr.aud_sub_cat_id.0)
-                            })
-                    })
-            })
-            .next();
-        found.expect("a priced CUBE performance")
-    }
+/// A priced performance of CUBE on sale: (product, performance, seat category, tariff).
+fn offer(shop: &Shop) -> (i64, i64, i64, i64) {
+    let snap = shop.tenant(CUBE).catalog.snapshot().unwrap();
+    let found = snap
+        .catalog
+        .products()
+        .filter(|p| p.state.on_sale())
+        .flat_map(|p| {
+            p.event
+                .iter()
+                .flat_map(|e| e.performances.iter())
+                .filter(|perf| perf.state.on_sale())
+                .flat_map(move |perf| {
+                    perf.prices
+                        .iter()
+                        .filter(|pr| pr.amount.0 > 0)
+                        .map(move |pr| (p.id.0, perf.id.0, pr.seat_cat_id.0, pr.aud_sub_cat_id.0))
+                })
+        })
+        .next();
+    found.expect("a priced CUBE performance")
 }
 
 /// A browser: keeps the shop's session cookie, never follows redirects (they are asserted).
@@ -300,7 +185,7 @@ impl Buyer {
 
     /// The same, every request carrying `headers`.
     async fn checkout_with(&self, shop: &Shop, headers: &[(&str, &str)]) -> (OrderId, String) {
-        let (_, perf, cat, tariff) = shop.offer();
+        let (_, perf, cat, tariff) = offer(shop);
         let r = self
             .call(
                 app::routes::performance::AddToCart::PATH,
@@ -382,23 +267,15 @@ async fn submit_card(shop: &Shop, tid: &str, card: &str, action: &str) -> String
     r.headers()["location"].to_str().unwrap().to_string()
 }
 
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
 const NO_RECONCILE: &[(&str, &str)] = &[("SHOP_RECONCILE_SECS", "3600")];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn return_twice_at_once_and_the_notification_sell_once() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
-    assert_eq!(shop.stock_taken(), before + QUANTITY, "held once");
+    assert_eq!(shop.stock_taken(CUBE), before + QUANTITY, "held once");
     let back = pay(&shop, &tid, PAYS).await;
     let (a, b) = {
         let (b1, b2) = (buyer.clone(), buyer.clone());
@@ -415,35 +292,35 @@ async fn return_twice_at_once_and_the_notification_sell_once() {
         assert!(to.starts_with(&order_url) || to == "/cart", "{to}");
     }
     assert!(secret_url.starts_with(&order_url) || other.starts_with(&order_url));
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(5))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(5))
         .await;
     // the notification arrives too (or already did): still one sale
     tokio::time::sleep(Duration::from_millis(300)).await;
-    shop.assert_sold_once(order, before).await;
-    let (_, secret) = shop.order(order);
+    assert_sold_once(&shop, order, before).await;
+    let secret = access(&shop, order);
     let html = buyer.order_page(order, &secret).await;
     assert!(html.contains("Paid and confirmed"), "{html}");
     // a reload of the return page after the end: its signed reference leads to the order
     // page again, nothing else happens
     let r = buyer.get(&back).await;
     assert!(location(&r).starts_with(&order_url), "{}", location(&r));
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_notification_the_return_closes() {
     let shop = Shop::start(NO_RECONCILE).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let back = pay(&shop, &tid, PAYS).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        shop.order(order).0,
+        shop.order_state(CUBE, order),
         OrderState::Running,
         "nobody closed it yet"
     );
@@ -453,8 +330,8 @@ async fn lost_notification_the_return_closes() {
         to.starts_with(&format!("/orders/{}?access=", order.0)),
         "{to}"
     );
-    assert_eq!(shop.order(order).0, OrderState::Closed);
-    shop.assert_sold_once(order, before).await;
+    assert_eq!(shop.order_state(CUBE, order), OrderState::Closed);
+    assert_sold_once(&shop, order, before).await;
     let html = buyer.get(&to).await.text().await.unwrap();
     assert!(html.contains("Paid and confirmed"));
 }
@@ -463,13 +340,13 @@ async fn lost_notification_the_return_closes() {
 async fn tab_closed_the_notification_alone_closes() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let _never_visited = pay(&shop, &tid, PAYS).await;
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(10))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(10))
         .await;
-    shop.assert_sold_once(order, before).await;
-    let (_, secret) = shop.order(order);
+    assert_sold_once(&shop, order, before).await;
+    let secret = access(&shop, order);
     assert!(buyer
         .order_page(order, &secret)
         .await
@@ -479,44 +356,44 @@ async fn tab_closed_the_notification_alone_closes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tab_closed_and_notification_lost_a_reconciliation_pass_closes() {
     let shop = Shop::start(NO_RECONCILE).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
-    let tenant = shop.tenant();
+    let tenant = shop.tenant(CUBE);
     assert!(shop::payment::registered_payments(&tenant)
         .iter()
         .any(|p| p.order_id == order.0 && p.transactions == [tid.clone()]));
     let _never_visited = pay(&shop, &tid, PAYS).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(shop.order(order).0, OrderState::Running);
+    assert_eq!(shop.order_state(CUBE, order), OrderState::Running);
     let pass = server::reconcile::reconcile_tenant(&tenant).await;
     assert_eq!((pass.checked, pass.finalised, pass.errors), (1, 1, 0));
-    assert_eq!(shop.order(order).0, OrderState::Closed);
-    shop.assert_sold_once(order, before).await;
+    assert_eq!(shop.order_state(CUBE, order), OrderState::Closed);
+    assert_sold_once(&shop, order, before).await;
     // forgotten once final: the next pass has nothing to do
     let pass = server::reconcile::reconcile_tenant(&tenant).await;
     assert_eq!(pass.checked, 0);
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tab_closed_and_notification_lost_the_periodic_task_closes() {
     let shop = Shop::start(&[("SHOP_RECONCILE_SECS", "1")]).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let _never_visited = pay(&shop, &tid, PAYS).await;
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(10))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(10))
         .await;
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -527,9 +404,9 @@ async fn notify_order_times_out_after_closing_the_return_still_lands_on_the_orde
     ])
     .await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         close_order_delay_ms: 1_000,
         ..Default::default()
@@ -541,9 +418,13 @@ async fn notify_order_times_out_after_closing_the_return_still_lands_on_the_orde
         to.starts_with(&format!("/orders/{}?access=", order.0)),
         "{to}"
     );
-    assert_eq!(shop.order(order).0, OrderState::Closed, "the work was done");
+    assert_eq!(
+        shop.order_state(CUBE, order),
+        OrderState::Closed,
+        "the work was done"
+    );
     let errors = |m: &str| {
-        shop.tenant()
+        shop.tenant(CUBE)
             .catalog
             .client()
             .metrics()
@@ -557,24 +438,24 @@ async fn notify_order_times_out_after_closing_the_return_still_lands_on_the_orde
         errors("notifyOrder") >= 1,
         "the shop saw notifyOrder time out"
     );
-    shop.set_faults(Faults::default());
+    shop.sandbox().set_faults(Faults::default());
     let html = buyer.get(&to).await.text().await.unwrap();
     assert!(html.contains("Paid and confirmed"), "{html}");
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s360_down_on_return_then_the_next_visit_closes() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let back = pay(&shop, &tid, PAYS).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         outage: true,
         ..Default::default()
@@ -585,11 +466,11 @@ async fn s360_down_on_return_then_the_next_visit_closes() {
         to.starts_with(&format!("/orders/{}?access=", order.0)),
         "the secret kept in the session leads to the order page: {to}"
     );
-    assert_eq!(shop.order(order).0, OrderState::Running);
+    assert_eq!(shop.order_state(CUBE, order), OrderState::Running);
     // the order page itself during the outage: a friendly problem, not a 5xx
     let html = buyer.get(&to).await.text().await.unwrap();
     assert!(html.contains("busy or unreachable"), "{html}");
-    shop.set_faults(Faults::default());
+    shop.sandbox().set_faults(Faults::default());
     // S-360 is back; the client's breaker may still be cooling down (10 s): the buyer reloads
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
@@ -601,7 +482,7 @@ async fn s360_down_on_return_then_the_next_visit_closes() {
         assert!(Instant::now() < deadline, "never closed: {html}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
 }
 
 /// S-360 goes down for a whole minute just as the card is paid (S-PAY itself is up): the
@@ -614,9 +495,9 @@ async fn s360_down_for_a_minute_during_close_then_one_sale() {
     const OUTAGE: Duration = Duration::from_secs(60);
     let shop = Shop::start(&[("SHOP_RECONCILE_SECS", "5")]).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         outage: true,
         ..Default::default()
     });
@@ -639,15 +520,15 @@ async fn s360_down_for_a_minute_during_close_then_one_sale() {
     }
     assert!(visits >= 10, "the buyer kept reloading: {visits}");
     assert_eq!(
-        shop.order(order).0,
+        shop.order_state(CUBE, order),
         OrderState::Running,
         "nothing closed while down"
     );
-    shop.set_faults(Faults::default());
+    shop.sandbox().set_faults(Faults::default());
     // nobody visits: the periodic reconciliation closes it once the breaker lets calls through
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(45))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(45))
         .await;
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
     let html = buyer.get(&to).await.text().await.unwrap();
     assert!(html.contains("Paid and confirmed"), "{html}");
 }
@@ -659,15 +540,19 @@ async fn s360_down_for_a_minute_during_close_then_one_sale() {
 async fn refused_card_then_another_card_sells_once() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let back = pay(&shop, &tid, REFUSED).await;
     let r = buyer.get(&back).await;
     assert_eq!(location(&r), "/pay", "back to the payment page");
     // the refused notification arrives too: nothing is released
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(shop.order(order).0, OrderState::Running);
-    assert_eq!(shop.stock_taken(), before + QUANTITY, "seats still held");
+    assert_eq!(shop.order_state(CUBE, order), OrderState::Running);
+    assert_eq!(
+        shop.stock_taken(CUBE),
+        before + QUANTITY,
+        "seats still held"
+    );
 
     let page = buyer.payment_page().await;
     assert_eq!(page.status, "ready", "{page:?}");
@@ -686,7 +571,7 @@ async fn refused_card_then_another_card_sells_once() {
     assert_eq!(again.transaction_id.as_deref(), Some(tid2.as_str()));
     assert_eq!(again.notice, page.notice);
     // the order page offers the retry while the card is refused... (seen by link only)
-    let registered = shop::payment::registered_payment(&shop.tenant(), order).unwrap();
+    let registered = shop::payment::registered_payment(&shop.tenant(CUBE), order).unwrap();
     assert_eq!(registered.transactions, [tid.clone(), tid2.clone()]);
 
     // cancelled this time: again back to a new payment
@@ -709,11 +594,11 @@ async fn refused_card_then_another_card_sells_once() {
         to.starts_with(&format!("/orders/{}?access=", order.0)),
         "{to}"
     );
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(5))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(5))
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    shop.assert_sold_once(order, before).await;
-    let states: Vec<PaymentState> = shop.payments(order).iter().map(|p| p.0).collect();
+    assert_sold_once(&shop, order, before).await;
+    let states: Vec<PaymentState> = payments(&shop, order).iter().map(|p| p.0).collect();
     assert_eq!(
         states,
         [
@@ -741,13 +626,13 @@ async fn refused_card_then_nothing_the_hold_expiry_releases_the_seats() {
     let shop = Shop::start(NO_RECONCILE).await;
     assert!(shop.sandbox().set_order_abandon_delay("CUBE", 4));
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let back = pay(&shop, &tid, REFUSED).await;
     assert_eq!(location(&buyer.get(&back).await), "/pay");
-    shop.wait_state(order, OrderState::Abandonned, Duration::from_secs(8))
+    shop.wait_order_state(CUBE, order, OrderState::Abandonned, Duration::from_secs(8))
         .await;
-    assert_eq!(shop.stock_taken(), before, "seats released");
+    assert_eq!(shop.stock_taken(CUBE), before, "seats released");
     // the payment page now says the time ran out, and the cart starts afresh
     let page = buyer.payment_page().await;
     assert_eq!(page.status, "expired", "{page:?}");
@@ -759,7 +644,7 @@ async fn refused_card_then_nothing_the_hold_expiry_releases_the_seats() {
         .await
         .unwrap();
     assert!(cart.lines.is_empty() && cart.expired, "{cart:?}");
-    let (_, secret) = shop.order(order);
+    let secret = access(&shop, order);
     let html = buyer.order_page(order, &secret).await;
     assert!(html.contains("The payment was refused"), "{html}");
 }
@@ -774,7 +659,7 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
     shop.sandbox()
         .set_pending_payment_delay(Duration::from_millis(5_000));
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let page = buyer.payment_page().await;
     assert!(page.hurry, "less than two minutes left: {page:?}");
@@ -785,18 +670,22 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
             .contains("please pay now"),
         "{page:?}"
     );
-    let errors_before = shop.tenant().orders.refund_alerts();
+    let errors_before = shop.tenant(CUBE).orders.refund_alerts();
     // 3-D Secure: S-360 hears of the payment only once the bank confirms, after the hold ended
     let back = pay(&shop, &tid, AUTHENTICATES).await;
     assert!(back.contains("status=pending"), "{back}");
-    shop.wait_state(order, OrderState::Abandonned, Duration::from_secs(6))
+    shop.wait_order_state(CUBE, order, OrderState::Abandonned, Duration::from_secs(6))
         .await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while shop.payments(order)[0].0 != PaymentState::Paid {
+    while payments(&shop, order)[0].0 != PaymentState::Paid {
         assert!(Instant::now() < deadline, "never paid");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(shop.stock_taken(), before, "the seats went back at expiry");
+    assert_eq!(
+        shop.stock_taken(CUBE),
+        before,
+        "the seats went back at expiry"
+    );
     // the payment page, if the buyer goes there, says it too
     let page = buyer.payment_page().await;
     assert_eq!(page.status, "paid_too_late", "{page:?}");
@@ -813,13 +702,17 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
         "{html}"
     );
     assert!(
-        shop.tenant().orders.refund_alerts() > errors_before,
+        shop.tenant(CUBE).orders.refund_alerts() > errors_before,
         "an error-level event for the refund"
     );
-    assert_eq!(shop.order(order).0, OrderState::Abandonned, "no sale");
-    assert_eq!(shop.stock_taken(), before);
+    assert_eq!(
+        shop.order_state(CUBE, order),
+        OrderState::Abandonned,
+        "no sale"
+    );
+    assert_eq!(shop.stock_taken(CUBE), before);
     let tickets = shop
-        .tenant()
+        .tenant(CUBE)
         .catalog
         .client()
         .get_tickets(&GetTicketsRequest {
@@ -839,7 +732,7 @@ async fn payment_after_the_hold_expired_is_told_honestly() {
 async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
     let shop = Shop::start(NO_RECONCILE).await;
     let buyer = Buyer::new(&shop);
-    let before = shop.stock_taken();
+    let before = shop.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&shop).await;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
@@ -854,7 +747,7 @@ async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
             "status": "success",
         }))
     };
-    let calls = shop.order_details_calls();
+    let calls = shop.sandbox_calls("getOrderDetails");
     let unknown = notify(order.0 + 1_000, &tid).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     let wrong_tx = notify(order.0, "CUBE-0123456789abcdef")
@@ -871,7 +764,11 @@ async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
         .await
         .unwrap();
     assert_eq!(other_shop.status(), 404);
-    assert_eq!(shop.order_details_calls(), calls, "S-360 was not asked");
+    assert_eq!(
+        shop.sandbox_calls("getOrderDetails"),
+        calls,
+        "S-360 was not asked"
+    );
 
     // a flood of forged notifications from this same address: each refused, none counted
     for _ in 0..200 {
@@ -882,27 +779,31 @@ async fn forged_notifications_cost_no_s360_call_and_bursts_are_throttled() {
             .status();
         assert_eq!(status, 403);
     }
-    assert_eq!(shop.order_details_calls(), calls, "S-360 was not asked");
+    assert_eq!(
+        shop.sandbox_calls("getOrderDetails"),
+        calls,
+        "S-360 was not asked"
+    );
 
     // S-PAY's own notification (the buyer never comes back), from the same address right
     // after the flood, is taken at once and closes the order
-    shop.set_faults(Faults {
+    shop.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let _never_visited = pay(&shop, &tid, PAYS).await;
     let genuine = notify(order.0, &tid).send().await.unwrap();
     assert_eq!(genuine.status(), 200, "the genuine notification was taken");
-    shop.wait_state(order, OrderState::Closed, Duration::from_secs(10))
+    shop.wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(10))
         .await;
-    shop.assert_sold_once(order, before).await;
+    assert_sold_once(&shop, order, before).await;
     // S-PAY repeating it later: acknowledged without asking S-360 again
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let calls = shop.order_details_calls();
+    let calls = shop.sandbox_calls("getOrderDetails");
     let again = notify(order.0, &tid).send().await.unwrap();
     assert_eq!(again.status(), 200);
-    assert_eq!(shop.order_details_calls(), calls);
-    shop.assert_sold_once(order, before).await;
+    assert_eq!(shop.sandbox_calls("getOrderDetails"), calls);
+    assert_sold_once(&shop, order, before).await;
 }
 
 /// Item 2: with `public_origin`, S-360 gets URLs on it whatever the request's Host; without,
@@ -916,7 +817,7 @@ async fn s360_gets_the_configured_public_origin() {
     ])
     .await;
     let (order, _) = Buyer::new(&shop).checkout(&shop).await;
-    let (_, _, ret, notify) = shop.payments(order).remove(0);
+    let (_, _, ret, notify) = payments(&shop, order).remove(0);
     // with the signed order reference that brings a buyer whose session was lost back
     assert!(
         ret.starts_with(&format!(
@@ -932,7 +833,7 @@ async fn s360_gets_the_configured_public_origin() {
 
     let shop = Shop::start(NO_RECONCILE).await;
     let (order, _) = Buyer::new(&shop).checkout_with(&shop, &https).await;
-    let (_, _, ret, _) = shop.payments(order).remove(0);
+    let (_, _, ret, _) = payments(&shop, order).remove(0);
     assert!(
         ret.starts_with(&format!("{}/payment/return?", shop.base)),
         "not trusted: {ret}"
@@ -944,7 +845,7 @@ async fn s360_gets_the_configured_public_origin() {
     ])
     .await;
     let (order, _) = Buyer::new(&shop).checkout_with(&shop, &https).await;
-    let (_, _, ret, _) = shop.payments(order).remove(0);
+    let (_, _, ret, _) = payments(&shop, order).remove(0);
     assert!(
         ret.starts_with(&format!(
             "{}/payment/return?",
@@ -960,15 +861,14 @@ async fn s360_gets_the_configured_public_origin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
     // one S-360 for every shop process (its own limits would only slow the test down)
-    let sb = sandbox::Sandbox::new(sandbox::Config {
+    let (sb, s360) = support::external_sandbox(sandbox::Config {
         limits: sandbox::Limits {
             per_minute: 0,
             catalog_detailed_interval: Duration::from_millis(1),
         },
         ..Default::default()
-    });
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let s360 = format!("http://{addr}");
+    })
+    .await;
     let data = TempDir::new("restart");
     let env = [
         ("S360_BASE_URL", s360.as_str()),
@@ -978,18 +878,18 @@ async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
         // no periodic pass: only the one at start-up
         ("SHOP_RECONCILE_SECS", "3600"),
     ];
-    let first = Shop::start_with(&env, Some(sb.clone())).await;
-    first.set_faults(Faults {
+    let first = Shop::with(&env).sandbox(sb.clone()).start().await;
+    first.sandbox().set_faults(Faults {
         drop_payment_notifications: true,
         ..Default::default()
     });
     let buyer = Buyer::new(&first);
-    let before = first.stock_taken();
+    let before = first.stock_taken(CUBE);
     let (order, tid) = buyer.checkout(&first).await;
     let _never_visited = pay(&first, &tid, PAYS).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        first.order(order).0,
+        first.order_state(CUBE, order),
         OrderState::Running,
         "nobody closed it"
     );
@@ -1003,18 +903,18 @@ async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
     assert_eq!(files.len(), 1, "{files:?}");
 
     // the new process: its start-up reconciliation pass closes the order
-    let second = Shop::start_with(&env, Some(sb.clone())).await;
+    let second = Shop::with(&env).sandbox(sb.clone()).start().await;
     second
-        .wait_state(order, OrderState::Closed, Duration::from_secs(10))
+        .wait_order_state(CUBE, order, OrderState::Closed, Duration::from_secs(10))
         .await;
-    second.assert_sold_once(order, before).await;
+    assert_sold_once(&second, order, before).await;
     // and later passes leave it alone (once the start-up pass has recorded it final)
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !shop::payment::registered_payments(&second.tenant()).is_empty() {
+    while !shop::payment::registered_payments(&second.tenant(CUBE)).is_empty() {
         assert!(Instant::now() < deadline, "never recorded final");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let pass = server::reconcile::reconcile_tenant(&second.tenant()).await;
+    let pass = server::reconcile::reconcile_tenant(&second.tenant(CUBE)).await;
     assert_eq!(pass.checked, 0);
     let notify_calls: u64 = sb
         .call_counts()
@@ -1023,10 +923,10 @@ async fn a_restarted_shop_closes_a_paid_order_nobody_finalised() {
         .map(|(_, n)| *n)
         .sum();
     assert_eq!(notify_calls, 1, "closed by one notifyOrder");
-    second.assert_sold_once(order, before).await;
+    assert_sold_once(&second, order, before).await;
     // a third process finds the order final: nothing to do
-    let third = Shop::start_with(&env, Some(sb.clone())).await;
-    let pass = server::reconcile::reconcile_tenant(&third.tenant()).await;
+    let third = Shop::with(&env).sandbox(sb.clone()).start().await;
+    let pass = server::reconcile::reconcile_tenant(&third.tenant(CUBE)).await;
     assert_eq!(pass.checked, 0);
-    third.assert_sold_once(order, before).await;
+    assert_sold_once(&third, order, before).await;
 }

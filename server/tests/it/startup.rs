@@ -5,36 +5,12 @@ use crate::support;
 use std::time::Duration;
 
 use server::config::Settings;
-
-async fn start() -> (String, server::startup::Running) {
-    let mut settings = Settings::from_lookup(|_| None).unwrap();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    let running = server::startup::start(settings).await.unwrap();
-    let base = format!("http://{}", running.addr);
-    // wait for readiness (catalog loaded from the embedded sandbox)
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap();
-    for _ in 0..100 {
-        if http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200
-        {
-            return (base, running);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never ready");
-}
+use support::{Shop, TempDir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_is_rendered_from_the_sandbox_per_host() {
-    let (base, running) = start().await;
+    let shop = Shop::start(&[]).await;
+    let base = &shop.base;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -47,7 +23,7 @@ async fn home_is_rendered_from_the_sandbox_per_host() {
         .to_string();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(
-        csp.contains(&format!("frame-src {}", running.s360_base_url)),
+        csp.contains(&format!("frame-src {}", shop.running.s360_base_url)),
         "{csp}"
     );
     assert_eq!(home.headers()["x-content-type-options"], "nosniff");
@@ -80,7 +56,8 @@ async fn home_is_rendered_from_the_sandbox_per_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn language_from_url_cookie_and_browser() {
-    let (base, _running) = start().await;
+    let shop = Shop::start(&[]).await;
+    let base = &shop.base;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -144,7 +121,8 @@ async fn language_from_url_cookie_and_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_404() {
-    let (base, _running) = start().await;
+    let shop = Shop::start(&[]).await;
+    let base = &shop.base;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -182,7 +160,8 @@ async fn bad_configuration_names_the_setting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn robots_sitemap_and_structured_data_per_institution() {
-    let (base, _running) = start().await;
+    let shop = Shop::start(&[]).await;
+    let base = &shop.base;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -257,8 +236,9 @@ async fn robots_sitemap_and_structured_data_per_institution() {
 /// Pages render from memory: with warm caches, browsing makes no S-360 call at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warm_pages_make_no_s360_call() {
-    let (base, running) = start().await;
-    let sandbox = running.state.sandbox.as_ref().unwrap().clone();
+    let shop = Shop::start(&[]).await;
+    let base = &shop.base;
+    let sandbox = shop.sandbox();
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()
@@ -291,7 +271,7 @@ async fn warm_pages_make_no_s360_call() {
         );
     }
     let total = |s: &sandbox::Sandbox| s.call_counts().values().sum::<u64>();
-    let before = total(&sandbox);
+    let before = total(sandbox);
     for _ in 0..5 {
         for p in &pages {
             let page = get(p.clone(), "cube.localhost").await.unwrap();
@@ -299,7 +279,7 @@ async fn warm_pages_make_no_s360_call() {
         }
     }
     assert_eq!(
-        total(&sandbox) - before,
+        total(sandbox) - before,
         0,
         "S-360 calls while browsing warm pages: {:?}",
         sandbox.call_counts()
@@ -363,47 +343,19 @@ fn readme_stays_a_readable_document_with_the_two_commands() {
     }
 }
 
-/// Starts the shop on a separately run S-360 (CUBE only) with `data` as `SHOP_DATA_DIR`;
-/// returns its base URL and how long it took to be ready.
-async fn start_on(
-    s360: &str,
-    data: &std::path::Path,
-) -> (String, Duration, server::startup::Running) {
-    let env = [
-        ("S360_BASE_URL", s360.to_string()),
-        ("S360_OPERATOR", "CUBE_WEB".to_string()),
-        ("S360_SECRET", "sandbox".to_string()),
-        ("SHOP_DATA_DIR", data.to_str().unwrap().to_string()),
-    ];
-    let mut settings = Settings::from_lookup(|k| {
-        env.iter()
-            .find(|(key, _)| *key == k)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    let started = std::time::Instant::now();
-    let running = server::startup::start(settings).await.unwrap();
-    let base = format!("http://{}", running.addr);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    while http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        != 200
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not ready after a minute"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (base, started.elapsed(), running)
+/// Starts the shop on a separately run S-360 (`sb` at `s360`, CUBE only) with `data` as
+/// `SHOP_DATA_DIR`; `ready_in` is how long it took to be ready.
+async fn start_on(sb: &std::sync::Arc<sandbox::Sandbox>, s360: &str, data: &TempDir) -> Shop {
+    Shop::with(&[
+        ("S360_BASE_URL", s360),
+        ("S360_OPERATOR", "CUBE_WEB"),
+        ("S360_SECRET", "sandbox"),
+        ("SHOP_DATA_DIR", data.path()),
+    ])
+    .sandbox(sb.clone())
+    .ready_within(Duration::from_secs(60))
+    .start()
+    .await
 }
 
 /// Issue 12: a restart within 10 minutes of the last catalog fetch meant ~597 s of 503: S-360
@@ -414,9 +366,7 @@ async fn start_on(
 async fn a_restart_within_ten_minutes_is_ready_at_once() {
     // the embedded sandbox is one per shop: here S-360 outlives the shop, as it does in
     // production
-    let sb = sandbox::Sandbox::new(sandbox::Config::default());
-    let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let s360 = format!("http://{addr}");
+    let (sb, s360) = support::external_sandbox(sandbox::Config::default()).await;
     let count = |sb: &sandbox::Sandbox, service, method: &str| {
         sb.call_counts()
             .get(&(service, method.to_string()))
@@ -440,23 +390,24 @@ async fn a_restart_within_ten_minutes_is_ready_at_once() {
             assert!(html.contains("4 products on sale"), "the catalog is served");
         }
     };
-    let data = support::TempDir::new("kept");
+    let data = TempDir::new("kept");
 
-    let (base, _, first) = start_on(&s360, &data.0).await;
-    home(base).await;
+    let first = start_on(&sb, &s360, &data).await;
+    home(first.base.clone()).await;
     assert_eq!(detailed(&sb), 1);
     assert_eq!(rebuilt(&sb), 0);
     assert!(
         data.0.join("catalog").join("CUBE.json").is_file(),
         "the catalog is kept on disk"
     );
-    first.server.abort();
+    first.running.server.abort();
 
     // restarted at once: ready from the disk copy, no second getCatalogDetailed needed
-    let (base, took, second) = start_on(&s360, &data.0).await;
+    let second = start_on(&sb, &s360, &data).await;
+    let took = second.ready_in;
     assert!(took < Duration::from_secs(3), "ready after {took:?}");
     let started = std::time::Instant::now();
-    home(base).await;
+    home(second.base.clone()).await;
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(
         detailed(&sb),
@@ -464,14 +415,15 @@ async fn a_restart_within_ten_minutes_is_ready_at_once() {
         "the setup did not change: nothing refetched"
     );
     assert_eq!(rebuilt(&sb), 0, "served from the disk copy");
-    second.server.abort();
+    second.running.server.abort();
 
     // restarted without the disk copy (a new machine): getCatalogDetailed is refused for
     // ~10 minutes, and the catalog comes through setupService within seconds
-    let empty = support::TempDir::new("empty");
-    let (base, took, _third) = start_on(&s360, &empty.0).await;
+    let empty = TempDir::new("empty");
+    let third = start_on(&sb, &s360, &empty).await;
+    let took = third.ready_in;
     assert!(took < Duration::from_secs(10), "ready after {took:?}");
-    home(base).await;
+    home(third.base.clone()).await;
     assert_eq!(detailed(&sb), 1);
     assert!(rebuilt(&sb) >= 1, "rebuilt through setupService");
 }

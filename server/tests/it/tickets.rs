@@ -10,22 +10,19 @@ use crate::support;
 use leptos::server_fn::ServerFn;
 use s360::model::order::{OrderId, OrderState};
 use s360::model::ticket::{GetTicketsRequest, TicketData};
-use support::{location, log_in, Browser, Shop, TempDir};
+use support::{location, log_in, Browser, Shop};
 
 const QUANTITY: u32 = 2;
 const PAYS: &str = "4111111111111111";
 
 /// The shop with the site's static files (the institutions' logos) where the server finds them.
-async fn start() -> (Shop, TempDir) {
-    let data = TempDir::new("tickets");
+async fn start() -> Shop {
     let public = concat!(env!("CARGO_MANIFEST_DIR"), "/../public");
-    let shop = Shop::start(&[
-        ("SHOP_DATA_DIR", data.0.to_str().unwrap()),
+    Shop::start(&[
         ("LEPTOS_SITE_ROOT", public),
         ("SHOP_RECONCILE_SECS", "3600"),
     ])
-    .await;
-    (shop, data)
+    .await
 }
 
 /// A priced CUBE performance with numbered seats: (performance, seat category, tariff, start).
@@ -282,7 +279,7 @@ fn prop<'a>(event: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_their_history() {
-    let (shop, _data) = start().await;
+    let shop = start().await;
     let alice = logged_in(&shop, "alice@example.com").await;
     let (id, secret) = buy(&shop, &alice).await;
     let tickets = tickets_of(&shop, id).await;
@@ -423,7 +420,7 @@ async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_else_gets_the_order_or_its_tickets_and_cannot_tell_it_exists() {
-    let (shop, _data) = start().await;
+    let shop = start().await;
     let alice = logged_in(&shop, "alice@example.com").await;
     let (id, secret) = buy(&shop, &alice).await;
     let bob = logged_in(&shop, "bob@example.com").await;
@@ -494,7 +491,7 @@ async fn nobody_else_gets_the_order_or_its_tickets_and_cannot_tell_it_exists() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_asks_a_visitor_to_log_in_first() {
-    let (shop, _data) = start().await;
+    let shop = start().await;
     let b = Browser::new(&shop.base);
     // sent to the login and back, as /account does (the page sets `Location`)
     let r = b.get("/account/orders").await;
@@ -516,7 +513,7 @@ fn s360_calls(shop: &Shop) -> u64 {
 /// data, the three downloads) are answered 404 without a single S-360 call, however many.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_anonymous_order_lookups_makes_no_s360_call() {
-    let (shop, _data) = start().await;
+    let shop = start().await;
     let guest = Browser::new(&shop.base);
     let (id, secret) = buy(&shop, &guest).await;
     let anonymous = Browser::new(&shop.base);
@@ -566,7 +563,7 @@ async fn a_flood_of_anonymous_order_lookups_makes_no_s360_call() {
 /// the order they paid by the signed reference in the return URL; a forged reference is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_without_the_session_still_reaches_the_paid_order() {
-    let (shop, _data) = start().await;
+    let shop = start().await;
     let buyer = Browser::new(&shop.base);
     let back = pay_until_return(&shop, &buyer).await;
     assert!(back.contains("order=") && back.contains("&ref="), "{back}");

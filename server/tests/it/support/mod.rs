@@ -1,51 +1,136 @@
-//! Shared by the account tests (auth, csrf, sessions): the real shop on a free port and a
-//! minimal browser (one cookie, no automatic redirects, `Origin` on state-changing requests).
+//! The harness of every integration test: the real shop on a free port ([`Shop`], with its
+//! embedded sandbox or a separately started one, and a data directory of its own) and a
+//! minimal browser ([`Browser`]: one cookie, no automatic redirects, `Origin` on
+//! state-changing requests).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use s360::model::order::{OrderId, OrderState};
 use server::config::Settings;
 use server::startup::Running;
 
+/// A started shop, ready (`/readyz` answered 200), driven over HTTP at `base`; its S-360 is a
+/// sandbox the test can look into and steer.
 pub struct Shop {
     pub base: String,
     pub running: Running,
+    /// From `startup::start` to the first ready `/readyz`.
+    pub ready_in: Duration,
+    /// The embedded sandbox, or the separately started one given to [`Start::sandbox`].
+    sandbox: Arc<sandbox::Sandbox>,
+    /// The shop's own `SHOP_DATA_DIR` when the environment names none (removed on drop).
+    _data: Option<TempDir>,
 }
 
-impl Shop {
-    pub async fn start(env: &[(&str, &str)]) -> Shop {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+/// How a shop is started: `Shop::with(env)`, then options, then [`Start::start`].
+pub struct Start {
+    env: Vec<(String, String)>,
+    sandbox: Option<Arc<sandbox::Sandbox>>,
+    ready_within: Duration,
+}
+
+impl Start {
+    /// Against this separately started sandbox (see [`external_sandbox`]) instead of an
+    /// embedded one: the environment's `S360_BASE_URL` must be its address.
+    pub fn sandbox(mut self, sandbox: Arc<sandbox::Sandbox>) -> Start {
+        self.sandbox = Some(sandbox);
+        self
+    }
+
+    /// How long the shop may take to be ready (15 s unless told).
+    pub fn ready_within(mut self, limit: Duration) -> Start {
+        self.ready_within = limit;
+        self
+    }
+
+    /// Starts the shop on a free port and waits until it is ready. Without `SHOP_DATA_DIR` in
+    /// the environment it gets a data directory of its own: shops never see each other's
+    /// payments (a sandbox on a reused port would be asked about them) or keys.
+    pub async fn start(self) -> Shop {
+        let Start {
+            mut env,
+            sandbox,
+            ready_within,
+        } = self;
+        let data = if env.iter().any(|(k, _)| k == "SHOP_DATA_DIR") {
+            None
+        } else {
+            let data = TempDir::new("data");
+            env.push(("SHOP_DATA_DIR".into(), data.path().into()));
+            Some(data)
+        };
         let mut settings =
             Settings::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
                 .unwrap();
         settings.listen = "127.0.0.1:0".parse().unwrap();
+        let started = Instant::now();
         let running = server::startup::start(settings).await.unwrap();
+        let sandbox = match (sandbox, &running.state.sandbox) {
+            (Some(external), None) => external,
+            (None, Some(embedded)) => embedded.clone(),
+            (Some(_), Some(_)) => panic!("a separately started sandbox needs S360_BASE_URL"),
+            (None, None) => panic!("S360_BASE_URL without its sandbox (Start::sandbox)"),
+        };
         let base = format!("http://{}", running.addr);
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let r = http.get(format!("{base}/readyz")).send().await.unwrap();
             if r.status() == 200 {
                 break;
             }
-            assert!(Instant::now() < deadline, "never ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(
+                started.elapsed() < ready_within,
+                "never ready (within {ready_within:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Shop { base, running }
+        Shop {
+            base,
+            ready_in: started.elapsed(),
+            running,
+            sandbox,
+            _data: data,
+        }
+    }
+}
+
+/// A sandbox started apart from any shop (as S-360 outlives the shop in production), on a free
+/// loopback port: the sandbox and its base URL (the shop's `S360_BASE_URL`).
+pub async fn external_sandbox(config: sandbox::Config) -> (Arc<sandbox::Sandbox>, String) {
+    let sandbox = sandbox::Sandbox::new(config);
+    let addr = sandbox.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (sandbox, format!("http://{addr}"))
+}
+
+impl Shop {
+    /// The shop with its embedded sandbox, the settings from `env` (and the defaults).
+    pub async fn start(env: &[(&str, &str)]) -> Shop {
+        Shop::with(env).start().await
     }
 
+    /// The same, with options: [`Start::sandbox`], [`Start::ready_within`].
+    pub fn with(env: &[(&str, &str)]) -> Start {
+        Start {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            sandbox: None,
+            ready_within: Duration::from_secs(15),
+        }
+    }
+
+    /// The shop's S-360: its embedded sandbox or the one it was started against.
     pub fn sandbox(&self) -> &sandbox::Sandbox {
-        self.running.state.sandbox.as_ref().unwrap()
+        &self.sandbox
     }
 
     /// The shop's tenant of an institution (`CUBE`, `MOSA`, `PLAY`).
-    pub fn tenant(&self, code: &str) -> std::sync::Arc<shop::tenant::Tenant> {
+    pub fn tenant(&self, code: &str) -> Arc<shop::tenant::Tenant> {
         self.running
             .state
             .shop
@@ -54,6 +139,53 @@ impl Shop {
             .find(|t| t.code == code)
             .cloned()
             .unwrap_or_else(|| panic!("no tenant {code}"))
+    }
+
+    /// The calls of `method` (`getOrderDetails`, ...) the sandbox received so far, every
+    /// institution and service together.
+    pub fn sandbox_calls(&self, method: &str) -> u64 {
+        self.sandbox()
+            .call_counts()
+            .iter()
+            .filter(|((_, m), _)| m == method)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// Seats sold or held at an institution, all performances together.
+    pub fn stock_taken(&self, institution: &str) -> u32 {
+        let inst = self.sandbox().institution(institution).unwrap();
+        let inst = inst.lock().unwrap();
+        inst.stock.values().map(|c| c.taken).sum()
+    }
+
+    /// An order's state as the sandbox has it.
+    pub fn order_state(&self, institution: &str, id: OrderId) -> OrderState {
+        let inst = self.sandbox().institution(institution).unwrap();
+        let inst = inst.lock().unwrap();
+        inst.orders.orders[&id].state
+    }
+
+    /// Waits until the sandbox has the order in state `want`; fails after `within`.
+    pub async fn wait_order_state(
+        &self,
+        institution: &str,
+        id: OrderId,
+        want: OrderState,
+        within: Duration,
+    ) {
+        let deadline = Instant::now() + within;
+        loop {
+            let state = self.order_state(institution, id);
+            if state == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "order {id:?} still {state:?}, expected {want:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
