@@ -35,6 +35,12 @@ pub async fn current_tenant() -> Result<Arc<Tenant>, AppError> {
         .ok_or_else(|| AppError::new(404, "no shop is configured for this host"))
 }
 
+/// Whether the request being served calls a server function (`/api/…`), rather than rendering
+/// a page that runs one on the server.
+pub fn is_server_function_call() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"))
+}
+
 /// Whether the request being served is a plain HTML form post (a browser without JavaScript),
 /// whose server-function errors Leptos carries back in the URL; a script's call gets data.
 pub fn is_plain_form_post() -> bool {

@@ -60,14 +60,25 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// The domain's refusal, in the language of the request being served. (The HTTP answer of a
-/// server function's error is still Leptos' 500; answering `status` is the next step.)
+/// The domain's refusal, in the language of the request being served. A script's call to a
+/// server function is answered with the refusal's status (4xx for what the buyer can change);
+/// a plain form post keeps Leptos' redirect back to its page, which shows the message, and a
+/// page rendered on the server keeps its own status.
 #[cfg(feature = "ssr")]
 impl From<shop::Error> for AppError {
     fn from(e: shop::Error) -> Self {
         let lang = crate::context::request_lang();
+        let status = e.status();
+        if crate::context::is_server_function_call() && !crate::context::is_plain_form_post() {
+            if let (Some(resp), Ok(code)) = (
+                leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+                http::StatusCode::from_u16(status),
+            ) {
+                resp.set_status(code);
+            }
+        }
         AppError {
-            status: e.status(),
+            status,
             message: e.message(lang),
             fields: e.fields().to_vec(),
         }

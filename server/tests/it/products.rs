@@ -75,10 +75,13 @@ impl Site {
         }
         let status = r.status();
         let body = r.text().await.unwrap();
+        // the buyer's mistake is a 4xx with its words, never a 500
         assert!(
-            status.is_client_error() || status.is_server_error(),
-            "a refusal is an error answer: {status} {body}"
+            status.is_client_error(),
+            "a refusal is a client error: {status} {body}"
         );
+        let refusal: app::error::AppError = serde_json::from_str(&body).unwrap();
+        assert_eq!(refusal.status, status.as_u16(), "{body}");
         Err(body)
     }
 
