@@ -350,9 +350,13 @@ impl Client {
                     Error::RateLimited { retry_after } => *retry_after,
                     _ => backoff(attempt),
                 };
-                if Instant::now() + wait > deadline {
+                if Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|t| t > deadline)
+                {
                     // sleeping would outlive the call (a Retry-After of 10 minutes on
-                    // getCatalogDetailed): fail now, so that the caller can fall back
+                    // getCatalogDetailed, or one too large to add to the clock): fail now, so
+                    // that the caller can fall back
                     return Err(last);
                 }
                 tokio::time::sleep(wait).await;
