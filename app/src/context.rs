@@ -11,14 +11,30 @@ use shop::tenant::{ShopState, Tenant};
 
 use crate::error::AppError;
 
-/// The request context of the server function or page being served.
+/// The request context of the server function or page being served: the tenant, the
+/// language and the public origin are worked out once, from one look at the request.
 pub async fn ctx() -> Result<shop::Ctx, AppError> {
     let tenant = current_tenant().await?;
     let session = session().await?;
-    let origin = request_origin().await.ok();
-    Ok(shop::Ctx::new(tenant, session, request_lang())
-        .with_client(client_addr())
+    let parts = use_context::<http::request::Parts>();
+    let lang = use_context::<Lang>()
+        .or_else(|| parts.as_ref().map(|p| lang_of(p, Some(&tenant)).0))
+        .unwrap_or_default();
+    let origin = parts.as_ref().and_then(|p| tenant.origin(&p.headers));
+    let client = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<ClientAddr>().map(|c| c.0));
+    Ok(shop::Ctx::new(tenant, session, lang)
+        .with_client(client)
         .with_origin(origin))
+}
+
+/// The shop's public origin for URLs S-360 sends the buyer back to; refused without a usable
+/// `Host` header.
+pub fn public_origin(cx: &shop::Ctx) -> Result<&str, AppError> {
+    cx.origin
+        .as_deref()
+        .ok_or_else(|| AppError::new(400, "the request has no usable Host header"))
 }
 
 /// The tenant of the request being served.
@@ -52,27 +68,11 @@ pub fn is_plain_form_post() -> bool {
     })
 }
 
-/// The address of the client of the request being served.
-pub fn client_addr() -> Option<std::net::IpAddr> {
-    let parts = use_context::<http::request::Parts>()?;
-    parts.extensions.get::<ClientAddr>().map(|c| c.0)
-}
-
 /// The buyer's session (cart, payment in progress).
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>()
         .await
         .map_err(|_| AppError::internal("sessions are not available"))
-}
-
-/// The shop's public origin for the current request, for URLs S-360 sends the buyer back to.
-pub async fn request_origin() -> Result<String, AppError> {
-    let parts =
-        use_context::<http::request::Parts>().ok_or_else(|| AppError::internal("no request"))?;
-    let tenant = current_tenant().await?;
-    tenant
-        .origin(&parts.headers)
-        .ok_or_else(|| AppError::new(400, "the request has no usable Host header"))
 }
 
 /// The language of the current request: the page's (provided by the shell) or, in a server

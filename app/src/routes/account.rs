@@ -73,10 +73,7 @@ pub async fn get_account_shop() -> Result<(ShopInfo, bool), AppError> {
     let cx = crate::context::ctx().await?;
     let snap = shop::describe::snapshot(&cx.tenant)?;
     let logged_in = cx.session.user().await.is_some();
-    Ok((
-        shop::describe::shop_info(&cx.tenant, &snap, cx.locale(), None),
-        logged_in,
-    ))
+    Ok((cx.shop_info(&snap), logged_in))
 }
 
 /// Sends a visitor who is not logged in to the login, and back here after it.

@@ -58,8 +58,8 @@ pub async fn start_payment(
         (None, Some(g)) => Buyer::Guest(g),
         (None, None) => return Err(AppError::internal("no buyer")),
     };
-    let origin = crate::context::request_origin().await?;
-    shop::payment::start_payment(&cx, buyer, delivery, &origin).await?;
+    let origin = crate::context::public_origin(&cx)?;
+    shop::payment::start_payment(&cx, buyer, delivery, origin).await?;
     leptos_axum::redirect("/pay");
     Ok(vec![])
 }
@@ -90,12 +90,12 @@ pub struct PaymentPage {
 pub async fn get_payment() -> Result<PaymentPage, AppError> {
     use shop::payment::{PaymentStatus, HURRY_SECS};
     let cx = crate::context::ctx().await?;
-    let lang = crate::context::request_lang().code();
-    let origin = crate::context::request_origin().await?;
+    let lang = cx.locale();
+    let origin = crate::context::public_origin(&cx)?;
     let snap = shop::describe::snapshot(&cx.tenant)?;
-    let status = shop::payment::payment_status(&cx, &origin).await?;
+    let status = shop::payment::payment_status(&cx, origin).await?;
     let mut page = PaymentPage {
-        shop: shop::describe::shop_info(&cx.tenant, &snap, lang, None),
+        shop: cx.shop_info(&snap),
         transaction_id: None,
         widget_origin: cx.tenant.catalog.client().config().base_url.clone(),
         total: String::new(),
