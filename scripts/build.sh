@@ -39,6 +39,10 @@ fi
 # main.css first, then one file per area (style/*.css), as one stylesheet
 cat "$ROOT/style/main.css" $(ls "$ROOT"/style/*.css | grep -v "/main.css$" | sort) > "$SITE_DIR/pkg/shop.css"
 cp -r "$ROOT/public/." "$SITE_DIR/"
+# the gate's camera decoder where the browser has no BarcodeDetector (public/gate/scan-worker.js):
+# jsQR from npm (end2end/package.json pins it; ensure_npm_packages installed it above)
+mkdir -p "$SITE_DIR/gate"
+cp "$ROOT/end2end/node_modules/jsqr/dist/jsQR.js" "$SITE_DIR/gate/jsQR.js"
 
 log "building the server ($PROFILE)"
 if [ "$PROFILE" = release ]; then
