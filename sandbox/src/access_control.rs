@@ -1,8 +1,6 @@
 //! `externalAccessControlService` v1_6 (contract §11): grey/white/black lists with an opaque,
 //! incremental cursor, gate scans, and the catalog the gates need.
 
-use std::collections::HashSet;
-
 use s360::model::ticket::*;
 use serde_json::Value;
 
@@ -65,9 +63,18 @@ fn item(inst: &Institution, t: &TicketRecord) -> AccessControlListItem {
             t.cancellation_cause.clone()
         },
         last_update: t.last_update,
+        // the institution decides whether its gates get the holders (seed 002)
+        holder_data: if inst.access_control_holder_data {
+            i.holder.name_values()
+        } else {
+            Vec::new()
+        },
     }
 }
 
+/// Walks the tickets in change order from the cursor. A reprint changes the new ticket first
+/// and its old barcodes right after (`TicketStore::print`), so in a GREY list the invalid old
+/// barcodes follow their valid replacement and count with it as one result.
 fn export_list(inst: &Institution, req: ExportListRequest) -> MethodResult {
     if req.season_code.is_empty() || req.season_code.len() > 8 {
         return Err(BusinessError::invalid(
@@ -96,44 +103,34 @@ fn export_list(inst: &Institution, req: ExportListRequest) -> MethodResult {
         ListType::Black => !t.is_valid(),
         ListType::Grey => true,
     };
-    let changed = inst.tickets.changed_after(after);
-    let changed_ids: HashSet<i64> = changed.iter().map(|t| t.ticket_id).collect();
+    let grey = req.list_type == ListType::Grey;
     let mut items = Vec::new();
     let mut groups = 0i64;
     let mut cursor = after;
-    let mut attached: HashSet<i64> = HashSet::new();
-    for t in &changed {
+    // the valid ticket last put in the page, whose old barcodes may follow
+    let mut last_valid: Option<i64> = None;
+    for t in inst.tickets.changed_after(after) {
+        let counterpart = grey
+            && last_valid.is_some()
+            && t.is_reprinted()
+            && inst.tickets.replacement_of(t).map(|r| r.ticket_id) == last_valid;
+        if counterpart {
+            cursor = t.change_seq;
+            items.push(item(inst, t));
+            continue;
+        }
         if groups >= req.nb_max_results {
             break;
         }
         cursor = t.change_seq;
-        if attached.contains(&t.ticket_id) || !wanted(t) || !in_list(t) {
-            continue;
-        }
-        // a reprinted ticket's old barcode goes right after its valid replacement (GREY)
-        if req.list_type == ListType::Grey
-            && !t.is_valid()
-            && t.cancellation_cause.as_deref() == Some("REPRINTED")
-            && inst
-                .tickets
-                .replacement_of(t)
-                .is_some_and(|r| changed_ids.contains(&r.ticket_id) && r.change_seq > t.change_seq)
-        {
+        last_valid = None;
+        if !wanted(t) || !in_list(t) {
             continue;
         }
         items.push(item(inst, t));
         groups += 1;
-        if req.list_type == ListType::Grey && t.is_valid() {
-            for old in changed.iter().filter(|o| {
-                o.ticket_id != t.ticket_id
-                    && o.info.order_id == t.info.order_id
-                    && o.info.movement_id == t.info.movement_id
-                    && !o.is_valid()
-                    && o.cancellation_cause.as_deref() == Some("REPRINTED")
-            }) {
-                attached.insert(old.ticket_id);
-                items.push(item(inst, old));
-            }
+        if t.is_valid() {
+            last_valid = Some(t.ticket_id);
         }
     }
     ok(ExportListResult {
@@ -197,23 +194,35 @@ fn burn(inst: &mut Institution, req: BarcodeRequest) -> MethodResult {
     })
 }
 
-/// All or nothing: one unknown or blacklisted barcode rejects the whole import.
+/// Seed 002: barcodes S-360 never issued are ignored (not imported, not an error); one
+/// blacklisted (cancelled, invalidated) barcode fails the whole call, which imports nothing
+/// (all methods are transactional). `importedCount` counts the controls recorded.
 fn import(inst: &mut Institution, req: ImportControlledTicketRequest) -> MethodResult {
     for c in &req.controlled_tickets {
-        let acceptable = inst.tickets.get(&c.barcode).is_some_and(|t| t.is_valid());
-        if !acceptable {
+        if inst
+            .tickets
+            .by_barcode(&c.barcode)
+            .is_some_and(|t| !t.is_valid())
+        {
             return Err(BusinessError::new(
                 s360::envelope::FAILED,
                 format!("Failed to import controlledTickets:{}", c.barcode),
             ));
         }
     }
+    let mut imported = 0u32;
     for c in &req.controlled_tickets {
-        inst.tickets
-            .control(&c.barcode, c.control_date, c.control_result);
+        if inst.tickets.by_barcode(&c.barcode).is_some()
+            && inst
+                .tickets
+                .control(&c.barcode, c.control_date, c.control_result)
+                .is_some()
+        {
+            imported += 1;
+        }
     }
     ok(ImportControlledTicketResult {
-        imported_count: req.controlled_tickets.len() as u32,
+        imported_count: imported,
     })
 }
 
@@ -260,5 +269,82 @@ fn catalog(inst: &Institution, req: AccessControlCatalogRequest) -> MethodResult
                     .collect(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::{Config, Sandbox};
+
+    /// The load setting the gates are tested with: 40,000 tickets seeded, then the whole grey
+    /// list walked in pages of 1,000, each ticket exactly once. Prints both times (run with
+    /// `--nocapture`); the bounds are loose so a busy machine does not fail it.
+    #[test]
+    fn forty_thousand_tickets_seed_and_walk_fast() {
+        const N: usize = 40_000;
+        let started = Instant::now();
+        drop(Sandbox::new(Config::default()));
+        let plain = started.elapsed();
+        let started = Instant::now();
+        let sb = Sandbox::new(Config {
+            stadium_tickets: N as u32,
+            ..Config::default()
+        });
+        let seeded = started.elapsed();
+        let inst = sb.institution("PLAY").unwrap();
+        let inst = inst.lock().unwrap();
+        assert_eq!(inst.tickets.len(), N);
+
+        // the time of exportList itself (to its JSON value) per page, apart from the checks
+        let mut page_times = Vec::new();
+        let mut cursor = None;
+        let mut seen = HashSet::new();
+        loop {
+            let started = Instant::now();
+            let page = export_list(
+                &inst,
+                ExportListRequest {
+                    request_id: None,
+                    list_type: ListType::Grey,
+                    ticket_type: TicketType::All,
+                    season_code: "PLAY26".into(),
+                    product_codes: vec!["MATCH01".into()],
+                    performance_codes: vec![],
+                    pagination_start: cursor.clone(),
+                    nb_max_results: 1_000,
+                },
+            )
+            .unwrap();
+            page_times.push(started.elapsed());
+            let data = serde_json::from_value::<ExportListResult>(page)
+                .unwrap()
+                .access_control_list_data
+                .unwrap();
+            if data.access_control_list_items.is_empty() {
+                break;
+            }
+            assert_eq!(data.access_control_list_items.len(), 1_000);
+            for i in data.access_control_list_items {
+                assert!(seen.insert(i.barcode), "exactly once");
+            }
+            cursor = data.pagination_end;
+        }
+        let pages = page_times.len() - 1;
+        let walked: std::time::Duration = page_times.iter().sum();
+        eprintln!(
+            "{N} tickets: Sandbox::new in {seeded:?} ({plain:?} without them); exportList over {pages} pages of 1,000 in \
+             {walked:?} (first page {:?}, last {:?}, slowest {:?})",
+            page_times[0],
+            page_times[pages - 1],
+            page_times.iter().max().unwrap()
+        );
+        assert_eq!(seen.len(), N);
+        assert_eq!(pages, N / 1_000);
+        assert!(seeded.as_secs() < 10, "seeding took {seeded:?}");
+        assert!(walked.as_secs() < 30, "the walk took {walked:?}");
     }
 }

@@ -5,6 +5,7 @@
 //! enforces the platform's rate limits and can inject faults through an admin endpoint.
 
 mod access_control;
+pub mod admin_tickets;
 pub mod auth;
 mod availability;
 mod catalog;
@@ -21,6 +22,7 @@ mod rpc;
 mod seating;
 pub mod seed;
 pub mod shipment;
+pub mod stadium;
 pub mod state;
 pub mod tickets;
 
@@ -39,6 +41,7 @@ use s360::model::auth::{AuthRequest, AuthResponse, AUTH_PATH};
 use s360::Service;
 use serde::Deserialize;
 
+pub use admin_tickets::{AdminError, AdminTicket, CancelCause, Reprinted};
 pub use faults::Faults;
 pub use ratelimit::Limits;
 use state::Institution;
@@ -55,6 +58,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// When set, `getCatalogDetailed` first answers `in_progress` for this long.
     pub catalog_in_progress: Option<Duration>,
+    /// When > 0, PLAY's first match (`MATCH01`, `M01`) starts sold out with this many printed,
+    /// valid tickets, holders included: a stadium for load and gate tests (see [`stadium`];
+    /// more tickets than places is allowed, the terraces take the rest). At most
+    /// [`stadium::MAX_TICKETS`].
+    pub stadium_tickets: u32,
 }
 
 impl Default for Config {
@@ -65,6 +73,7 @@ impl Default for Config {
             operator_secret: "sandbox".into(),
             admin_token: None,
             catalog_in_progress: None,
+            stadium_tickets: 0,
         }
     }
 }
@@ -72,8 +81,13 @@ impl Default for Config {
 impl Config {
     /// Reads `SANDBOX_*` variables over the defaults; a bad value names its variable.
     pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// [`Config::from_env`] over any source of variables.
+    fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut c = Config::default();
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
         if let Some(v) = var("SANDBOX_RATE_LIMIT_PER_MINUTE") {
             c.limits.per_minute = v
                 .parse()
@@ -106,6 +120,18 @@ impl Config {
                 .map_err(|_| format!("SANDBOX_CATALOG_IN_PROGRESS_SECS: not a number: {v:?}"))?;
             c.catalog_in_progress = (secs > 0).then(|| Duration::from_secs(secs));
         }
+        if let Some(v) = var("SANDBOX_STADIUM_TICKETS") {
+            let n: u32 = v
+                .parse()
+                .map_err(|_| format!("SANDBOX_STADIUM_TICKETS: not a number: {v:?}"))?;
+            if n > stadium::MAX_TICKETS {
+                return Err(format!(
+                    "SANDBOX_STADIUM_TICKETS: at most {}, got {n}",
+                    stadium::MAX_TICKETS
+                ));
+            }
+            c.stadium_tickets = n;
+        }
         Ok(c)
     }
 }
@@ -126,7 +152,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox seeded with the demo institutions.
+    /// A sandbox seeded with the demo institutions (and the stadium's tickets when
+    /// `config.stadium_tickets` > 0).
     pub fn new(config: Config) -> Arc<Self> {
         let institutions = seed::all()
             .into_iter()
@@ -134,10 +161,19 @@ impl Sandbox {
                 for op in &mut s.operators {
                     op.secret = config.operator_secret.clone();
                 }
-                (
-                    s.code.clone(),
-                    Arc::new(Mutex::new(Institution::from_seed(s))),
-                )
+                let mut inst = Institution::from_seed(s);
+                if config.stadium_tickets > 0 && inst.code == stadium::INSTITUTION {
+                    let started = Instant::now();
+                    let n = stadium::fill(&mut inst, config.stadium_tickets);
+                    tracing::info!(
+                        tickets = n,
+                        ms = started.elapsed().as_millis() as u64,
+                        "stadium filled: {} {}",
+                        stadium::PRODUCT,
+                        stadium::PERFORMANCE
+                    );
+                }
+                (inst.code.clone(), Arc::new(Mutex::new(inst)))
             })
             .collect();
         Arc::new(Sandbox {
@@ -166,6 +202,9 @@ impl Sandbox {
             .route("/__admin/limits", axum::routing::put(put_limits))
             .route("/__admin/setup-change", post(setup_change))
             .route("/__admin/calls", get(get_calls))
+            .route("/__admin/tickets", get(admin_tickets::list))
+            .route("/__admin/tickets/cancel", post(admin_tickets::cancel))
+            .route("/__admin/tickets/reprint", post(admin_tickets::reprint))
             .route("/healthz", get(|| async { "ok" }))
             .merge(oidc::routes())
             .merge(epc::router())
@@ -429,4 +468,32 @@ async fn get_calls(State(sb): State<Arc<Sandbox>>, headers: HeaderMap) -> Respon
         .map(|((s, m), n)| (format!("{s}.{m}"), n))
         .collect();
     Json(calls).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_vars(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn the_stadium_setting_reads_its_variable() {
+        assert_eq!(config(&[]).unwrap().stadium_tickets, 0);
+        assert_eq!(
+            config(&[("SANDBOX_STADIUM_TICKETS", "40000")])
+                .unwrap()
+                .stadium_tickets,
+            40_000
+        );
+        for bad in ["lots", "-1", "9999999"] {
+            let err = config(&[("SANDBOX_STADIUM_TICKETS", bad)]).unwrap_err();
+            assert!(err.starts_with("SANDBOX_STADIUM_TICKETS: "), "{err}");
+        }
+    }
 }

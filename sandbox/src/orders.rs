@@ -28,7 +28,7 @@ use crate::rpc::{ok, parse, BusinessError, MethodResult, RpcError};
 use crate::seating::{self, Placement};
 use crate::seed::{SeatDef, Venue};
 use crate::state::{now, Institution, StockKey};
-use crate::tickets::NewTicket;
+use crate::tickets::{NewTicket, TicketHolder};
 use crate::Sandbox;
 use s360::model::ticket::TicketSeat;
 
@@ -1642,6 +1642,12 @@ fn new_ticket(inst: &Institution, o: &Order, line: &Line, m: &Movement) -> NewTi
             _ => c.contact_number.clone(),
         }
     });
+    let holder_data = m
+        .data
+        .contact_data
+        .as_ref()
+        .map(|c| ticket_holder(inst, c))
+        .unwrap_or_default();
     let (validity_start, validity_end) = match (line.op.performance_start, line.op.timeslot_id) {
         (Some(start), Some(ts)) => {
             let dur = inst
@@ -1698,8 +1704,41 @@ fn new_ticket(inst: &Institution, o: &Order, line: &Line, m: &Movement) -> NewTi
         },
         entrance_code: m.data.entrance_code.clone(),
         holder_name: holder,
+        holder: holder_data,
         validity_start,
         validity_end,
+    }
+}
+
+/// The holder of a movement as the access-control lists give it: the names and birth date
+/// the order set on the movement, completed by the contact it names (names, country); the
+/// contact data of S-360 has no identity document number, so ID_NUMBER stays unknown. A
+/// movement without a holder has none (the purchaser is not taken for the holder).
+fn ticket_holder(inst: &Institution, c: &MovementContact) -> TicketHolder {
+    fn filled(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let contact = c
+        .contact_number
+        .as_deref()
+        .and_then(|n| inst.contacts.get(n))
+        .filter(|k| k.is_active())
+        .map(|k| k.individual());
+    let name = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    TicketHolder {
+        first_name: filled(&c.first_name)
+            .map(str::to_string)
+            .or_else(|| contact.as_ref().and_then(|k| name(&k.individual_firstname))),
+        last_name: filled(&c.last_name)
+            .map(str::to_string)
+            .or_else(|| contact.as_ref().and_then(|k| name(&k.individual_lastname))),
+        id_number: None,
+        birth_date: filled(&c.birth_date)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        country_code: contact
+            .as_ref()
+            .and_then(|k| filled(&k.country_code))
+            .map(str::to_string),
     }
 }
 

@@ -56,6 +56,10 @@ pub struct InstitutionSeed {
     pub venues: Vec<Venue>,
     /// Capacity per item (open passes, services) when limited.
     pub item_quotas: Vec<(ProductId, u32)>,
+    /// Whether the access-control lists carry the ticket holders' data (`holderData`:
+    /// FIRSTNAME, LASTNAME, ID_NUMBER, BIRTHDATE, COUNTRY_CODE; the institution decides,
+    /// seed 002). Seeded: PLAY sends them, MOSA and CUBE do not.
+    pub access_control_holder_data: bool,
 }
 
 fn t(en: &str, fr: &str, de: &str) -> Translations {
@@ -507,6 +511,7 @@ pub fn mosa() -> InstitutionSeed {
         },
         venues: vec![],
         item_quotas: vec![(audio_id, 200)],
+        access_control_holder_data: false,
     }
 }
 
@@ -793,6 +798,7 @@ pub fn cube() -> InstitutionSeed {
         },
         venues: vec![venue],
         item_quotas: vec![],
+        access_control_holder_data: false,
     }
 }
 
@@ -1043,6 +1049,7 @@ pub fn play() -> InstitutionSeed {
         },
         venues: vec![venue],
         item_quotas: vec![],
+        access_control_holder_data: true,
     }
 }
 

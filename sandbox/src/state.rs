@@ -60,6 +60,8 @@ pub struct Institution {
     pub orders: crate::orders::OrderBook,
     /// Shipments of the orders (`shipmentPublicService`).
     pub shipments: crate::shipment::ShipmentBook,
+    /// Whether the access-control lists carry the holders' data (`holderData`, §11).
+    pub access_control_holder_data: bool,
 }
 
 impl Institution {
@@ -139,6 +141,7 @@ impl Institution {
             tickets: crate::tickets::TicketStore::new(ticket_space),
             orders: crate::orders::OrderBook::new(order_base),
             shipments: crate::shipment::ShipmentBook::new(ticket_space),
+            access_control_holder_data: seed.access_control_holder_data,
         }
     }
 

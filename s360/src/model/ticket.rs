@@ -194,6 +194,49 @@ pub struct AccessControlListItem {
     #[serde(default)]
     pub cancellation_cause: Option<String>,
     pub last_update: DateTime<FixedOffset>,
+    /// The ticket holder, when the institution sends it to access control (OUR DESIGN, §11):
+    /// any of [`AcNameValue::FIRSTNAME`], [`AcNameValue::LASTNAME`], [`AcNameValue::ID_NUMBER`],
+    /// [`AcNameValue::BIRTHDATE`] (`YYYY-MM-DD`), [`AcNameValue::COUNTRY_CODE`] (ISO-3166
+    /// alpha-2), each at most once; absent when not sent or not known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holder_data: Vec<AcNameValue>,
+}
+
+/// One named value about a ticket holder in an access-control list item (OUR DESIGN, §11; the
+/// `{name, value}` shape of S-360's data exports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcNameValue {
+    pub name: String,
+    pub value: String,
+}
+
+impl AcNameValue {
+    pub const FIRSTNAME: &'static str = "FIRSTNAME";
+    pub const LASTNAME: &'static str = "LASTNAME";
+    /// Passport or identity card number.
+    pub const ID_NUMBER: &'static str = "ID_NUMBER";
+    /// `YYYY-MM-DD`.
+    pub const BIRTHDATE: &'static str = "BIRTHDATE";
+    /// Nationality, ISO-3166 alpha-2.
+    pub const COUNTRY_CODE: &'static str = "COUNTRY_CODE";
+
+    pub fn new(name: &str, value: impl Into<String>) -> Self {
+        AcNameValue {
+            name: name.to_string(),
+            value: value.into(),
+        }
+    }
+}
+
+impl AccessControlListItem {
+    /// The holder value named `name` (one of the [`AcNameValue`] constants), if sent.
+    pub fn holder(&self, name: &str) -> Option<&str> {
+        self.holder_data
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -358,4 +401,63 @@ pub struct AcPerformance {
 pub struct TimeZoneResult {
     #[serde(default)]
     pub time_zone: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(holder_data: Vec<AcNameValue>) -> AccessControlListItem {
+        AccessControlListItem {
+            barcode: "24282035061813972260".into(),
+            valid: true,
+            season_code: "S2025".into(),
+            product_code: "5012".into(),
+            performance_code: Some("P0001".into()),
+            audience_sub_category_code: "ADULT".into(),
+            seat_category_code: None,
+            tax_number: "T-000123".into(),
+            entrance_code: Some("GATE_A".into()),
+            container_identifier: None,
+            area_code: None,
+            block_code: None,
+            row_number: None,
+            seat_number: None,
+            validity_start_date: None,
+            validity_end_date: None,
+            reduced_price: false,
+            specimen: false,
+            cancellation_cause: None,
+            last_update: DateTime::parse_from_rfc3339("2025-05-01T10:00:00+02:00").unwrap(),
+            holder_data,
+        }
+    }
+
+    #[test]
+    fn holder_data_is_left_out_when_empty_and_optional_when_read() {
+        let json = serde_json::to_value(item(vec![])).unwrap();
+        assert!(json.get("holderData").is_none(), "{json}");
+        let back: AccessControlListItem = serde_json::from_value(json).unwrap();
+        assert!(back.holder_data.is_empty());
+    }
+
+    #[test]
+    fn holder_data_round_trips_as_name_values() {
+        let it = item(vec![
+            AcNameValue::new(AcNameValue::FIRSTNAME, "Alice"),
+            AcNameValue::new(AcNameValue::BIRTHDATE, "1990-04-30"),
+        ]);
+        let json = serde_json::to_value(&it).unwrap();
+        assert_eq!(
+            json["holderData"],
+            serde_json::json!([
+                {"name": "FIRSTNAME", "value": "Alice"},
+                {"name": "BIRTHDATE", "value": "1990-04-30"}
+            ])
+        );
+        let back: AccessControlListItem = serde_json::from_value(json).unwrap();
+        assert_eq!(back, it);
+        assert_eq!(back.holder(AcNameValue::FIRSTNAME), Some("Alice"));
+        assert_eq!(back.holder(AcNameValue::COUNTRY_CODE), None);
+    }
 }

@@ -14,13 +14,18 @@ use sandbox::{Config, Limits, Sandbox};
 pub const ADMIN: &str = "test-admin";
 
 pub async fn start() -> (Arc<Sandbox>, String) {
+    start_with(Config::default()).await
+}
+
+/// Like [`start`], over `config`'s other settings.
+pub async fn start_with(config: Config) -> (Arc<Sandbox>, String) {
     let sb = Sandbox::new(Config {
         admin_token: Some(ADMIN.into()),
         limits: Limits {
             per_minute: 100_000,
             ..Limits::default()
         },
-        ..Config::default()
+        ..config
     });
     let addr = sb.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
     (sb, format!("http://{addr}"))

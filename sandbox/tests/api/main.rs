@@ -5,6 +5,7 @@
 
 mod common;
 
+mod access_control;
 mod contacts;
 mod history;
 mod http;

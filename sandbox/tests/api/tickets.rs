@@ -364,6 +364,16 @@ async fn gate_scans_burn_and_import() {
             .unwrap(),
         1
     );
+    // seed 002: a barcode S-360 never issued is ignored, not an error
+    assert_eq!(
+        c.import_controlled_tickets(vec![
+            scan("00000000000000000000"),
+            scan(&tickets[0].barcode)
+        ])
+        .await
+        .unwrap(),
+        1
+    );
 
     // a blacklisted barcode rejects the whole import
     {
