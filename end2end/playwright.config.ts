@@ -80,6 +80,9 @@ export default defineConfig({
         RUST_LOG: 'warn',
         // fault injection for the cart-expiry journey; payments registry in a throwaway dir
         SANDBOX_ADMIN_TOKEN: process.env.SANDBOX_ADMIN_TOKEN,
+        // tickets already sold for PLAY's first match (M01), for the stewards' journeys at
+        // /gate: the first rows of block B1 (GATE_A), so the buyers' journeys still find seats
+        SANDBOX_STADIUM_TICKETS: '300',
         SHOP_DATA_DIR: dataDir,
         SHOP_OIDC_PLAY_ISSUER: `http://127.0.0.1:${oidcPort}`,
         SHOP_OIDC_PLAY_CLIENT_ID: 'ticket-shop',

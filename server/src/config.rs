@@ -35,6 +35,12 @@ pub struct TenantConfig {
     /// are built on it. Unset (local development): from the request's `Host`.
     #[serde(default)]
     pub public_origin: Option<String>,
+    /// Access control at the venue (`[tenants.gate]`): the lists to sync from S-360, the
+    /// gates and their entrances, the tariffs to check, the stewards. Unset: no `/gate`.
+    /// S-360 allows one access-control client per product: configure a venue's gate on one
+    /// shop instance only.
+    #[serde(default)]
+    pub gate: Option<gate::GateConfig>,
 }
 
 /// A third-party OpenID Connect identity provider (Keycloak, Entra ID, oidc-provider, ...).
@@ -66,6 +72,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("languages", &self.languages)
             .field("oidc", &self.oidc)
             .field("public_origin", &self.public_origin)
+            .field("gate", &self.gate)
             .finish()
     }
 }
@@ -224,9 +231,64 @@ pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
             ],
         },
         languages: languages.iter().map(|l| l.to_string()).collect(),
+        gate: demo_gate(code),
         ..Default::default()
     })
     .collect()
+}
+
+/// The embedded sandbox's venues: PLAY's stadium and CUBE's theatre, with two demo stewards
+/// each (`head` and `steward`, password `gate-demo`; only with the embedded sandbox).
+fn demo_gate(code: &str) -> Option<gate::GateConfig> {
+    use gate::config::{GateDef, ListScope, StewardConfig};
+    let def = |code: &str, name: &str, entrance: &str| GateDef {
+        code: code.into(),
+        name: name.into(),
+        entrances: vec![entrance.into()],
+    };
+    let (season, gates) = match code {
+        "PLAY" => (
+            "PLAY26",
+            vec![
+                def("A", "Gate A – Main stand", "GATE_A"),
+                def("C", "Gate C – Ends", "GATE_C"),
+                def("N", "North terrace", "GATE_N"),
+                def("S", "South terrace", "GATE_S"),
+            ],
+        ),
+        "CUBE" => (
+            "CUBE26",
+            vec![
+                def("A", "Door A – Stalls", "DOOR_A"),
+                def("B", "Door B – Balcony", "DOOR_B"),
+            ],
+        ),
+        _ => return None,
+    };
+    static DEMO_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DEMO_HASH
+        .get_or_init(|| gate::config::hash_password("gate-demo"))
+        .clone();
+    Some(gate::GateConfig {
+        lists: vec![ListScope {
+            season: season.into(),
+            products: vec![],
+        }],
+        gates,
+        attention_tariffs: vec!["CHILD".into(), "REDUCED".into()],
+        stewards: vec![
+            StewardConfig {
+                name: "head".into(),
+                password_hash: hash.clone(),
+                head: true,
+            },
+            StewardConfig {
+                name: "steward".into(),
+                password_hash: hash,
+                head: false,
+            },
+        ],
+    })
 }
 
 /// Why a configuration without `S360_BASE_URL` is refused by a build without the embedded

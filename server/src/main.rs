@@ -5,6 +5,20 @@ use server::{config, startup};
 
 #[tokio::main]
 async fn main() {
+    // `shop hash-password`: a steward's password (one line on stdin) as the Argon2id hash that
+    // `[tenants.gate] stewards.password_hash` wants
+    if std::env::args().nth(1).as_deref() == Some("hash-password") {
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() || line.trim_end().is_empty() {
+            eprintln!("hash-password: give the password as one line on standard input");
+            std::process::exit(2);
+        }
+        println!(
+            "{}",
+            gate::config::hash_password(line.trim_end_matches(['\r', '\n']))
+        );
+        return;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -38,6 +38,8 @@ pub struct AppState {
     pub sessions: crate::sessions::ShopStore,
     /// Opens `/metrics` to other peers than loopback (`SHOP_METRICS_TOKEN`).
     pub metrics_token: Option<Arc<str>>,
+    /// Access control, by institution code (those with `[tenants.gate]`).
+    pub gates: Arc<std::collections::HashMap<String, Arc<gate::Gate>>>,
 }
 
 /// The largest request body the shop reads (forms and server functions are a few KB; S-PAY's
@@ -102,6 +104,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         std::env::var("SHOP_LINK_SECRET").ok().as_deref(),
     )?;
     let mut tenants = Vec::new();
+    let mut gates = std::collections::HashMap::new();
     for t in &settings.tenants {
         let mut cfg = ClientConfig::new(base_url.clone(), t.operator.clone(), t.secret.clone());
         cfg.limits = LimiterConfig {
@@ -109,6 +112,18 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             ..LimiterConfig::default()
         };
         cfg.request_timeout = settings.s360_request_timeout;
+        if let Some(g) = &t.gate {
+            // its own client: the access-control service has its own budget at S-360
+            let client = Client::new(cfg.clone()).map_err(|e| e.to_string())?;
+            let gate = Arc::new(gate::Gate::open(
+                &t.code,
+                g.clone(),
+                &settings.data_dir,
+                client,
+            )?);
+            gate.spawn();
+            gates.insert(t.code.clone(), gate);
+        }
         let client = Client::new(cfg).map_err(|e| e.to_string())?;
         let mut hosts = t.hosts.clone();
         hosts.push(format!("{}.localhost", t.code.to_ascii_lowercase()));
@@ -180,6 +195,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             .metrics_token
             .as_ref()
             .map(|t| Arc::from(t.0.as_str())),
+        gates: Arc::new(gates),
     };
     let host_policy = Arc::new(crate::hosts::HostPolicy::new(
         settings.strict_hosts,
@@ -230,6 +246,10 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .route("/login", get(crate::auth::login))
         .route("/auth/callback", get(crate::auth::callback))
         .route("/logout", axum::routing::post(crate::auth::logout))
+        .merge(gate::web::router(gate::web::GateWeb::new(
+            shop.clone(),
+            (*state.gates).clone(),
+        )))
         .route(
             "/account/erase",
             axum::routing::post(crate::auth::erase_account),

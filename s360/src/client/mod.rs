@@ -90,6 +90,9 @@ impl ClientConfig {
 }
 
 /// What can go wrong with a call.
+/// How an [`Error::Unavailable`] for a request sent without an answer begins.
+const NO_ANSWER: &str = "sent, no answer: ";
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// `error.order.availability`: stock is missing.
@@ -134,6 +137,13 @@ impl Error {
             envelope::ERROR_NOT_FOUND => Error::NotFound(detail),
             code => Error::Other(code.to_string(), detail),
         }
+    }
+
+    /// Whether a write may have been applied by S-360 although the call failed: the request
+    /// was sent and no answer came (a timeout, a connection lost, a body cut short). A caller
+    /// that must not apply a write twice checks S-360's state before sending it again.
+    pub fn may_have_been_applied(&self) -> bool {
+        matches!(self, Error::Unavailable(m) if m.starts_with(NO_ANSWER))
     }
 
     /// Whether trying again later may succeed (and counts against the breaker).
@@ -425,7 +435,14 @@ impl Client {
                 .json(body)
                 .send()
                 .await
-                .map_err(|e| Error::Unavailable(e.to_string()))?;
+                .map_err(|e| {
+                    // past the connection the request may have reached S-360
+                    Error::Unavailable(if e.is_connect() {
+                        e.to_string()
+                    } else {
+                        format!("{NO_ANSWER}{e}")
+                    })
+                })?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED {
                 if reauthed {
@@ -456,7 +473,7 @@ impl Client {
             let value: Value = resp
                 .json()
                 .await
-                .map_err(|e| Error::Unavailable(format!("reading body: {e}")))?;
+                .map_err(|e| Error::Unavailable(format!("{NO_ANSWER}reading body: {e}")))?;
             let st: Status = serde_json::from_value(value.clone())
                 .map_err(|e| Error::Protocol(e.to_string()))?;
             if st.status_code == envelope::SUCCESS || st.status_code == envelope::IN_PROGRESS {

@@ -71,7 +71,9 @@ impl Client {
             .ok_or_else(|| Error::Protocol("burnTicket without data".into()))
     }
 
-    /// Reports scans made by the gates (all or nothing).
+    /// Reports scans made by the gates. Transactional: a blacklisted barcode fails the whole
+    /// call (`Failed to import controlledTickets:<barcode>`); barcodes S-360 never issued are
+    /// ignored.
     pub async fn import_controlled_tickets(
         &self,
         tickets: Vec<ControlledTicket>,

@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod checkout;
 mod csrf;
+mod gate;
 mod hardening;
 mod payment;
 mod products;

@@ -1,0 +1,329 @@
+//! Access control at the venue (seed 002, contract §11).
+//!
+//! S-360 lets **one** access-control client handle a product, so a gate server is the single
+//! authority of its venue: the scanning devices (stewards' browsers) talk to it, never to
+//! S-360. It keeps its own copy of the list ([`sync`]: `exportList` in GREY mode, every page,
+//! then only what changed), decides every scan from that copy ([`decide`]), logs every
+//! decision in an append-only table ([`store`]) and reports the controls back in batches
+//! ([`report`]: `importControlledTicket`). S-360 down: the gates go on deciding.
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod config;
+pub mod decide;
+pub mod report;
+pub mod store;
+pub mod sync;
+pub mod web;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use s360::client::Client;
+
+pub use config::GateConfig;
+pub use decide::Outcome;
+use store::{Performance, Store, Ticket};
+
+/// The clock (tests move it).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the gate database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error(transparent)]
+    S360(#[from] s360::client::Error),
+}
+
+/// Who scans: the gate, the device (one browser session) and the steward.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    pub gate: String,
+    pub device: String,
+    pub steward: String,
+}
+
+/// A decision and what the screen shows with it.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// The ticket, when the code is on the list.
+    pub ticket: Option<Ticket>,
+    /// The log entry (`None` for a repeat within the burst window, which counts once).
+    pub scan_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// A scanner that sends the same code again within this time (hardware scanners do) gets the
+/// first decision again, not "already entered".
+pub const BURST: Duration = Duration::from_secs(3);
+
+/// One institution's gates.
+pub struct Gate {
+    pub institution: String,
+    pub config: GateConfig,
+    store: Store,
+    client: Client,
+    clock: Clock,
+    tz: Mutex<Option<Tz>>,
+    /// One sync (export or report) at a time.
+    sync_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("institution", &self.institution)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Gate {
+    /// Opens (or creates) `{data_dir}/gate-{INSTITUTION}.sqlite`.
+    pub fn open(
+        institution: &str,
+        config: GateConfig,
+        data_dir: &Path,
+        client: Client,
+    ) -> Result<Gate, String> {
+        config.validate(institution)?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| format!("SHOP_DATA_DIR: cannot create {}: {e}", data_dir.display()))?;
+        let path = data_dir.join(format!("gate-{institution}.sqlite"));
+        let store =
+            Store::open(&path).map_err(|e| format!("the gate database {}: {e}", path.display()))?;
+        let tz = store
+            .meta("time_zone")
+            .ok()
+            .flatten()
+            .and_then(|z| z.parse().ok());
+        Ok(Gate {
+            institution: institution.to_string(),
+            config,
+            store,
+            client,
+            clock: Arc::new(Utc::now),
+            tz: Mutex::new(tz),
+            sync_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The institution's time zone (`getTimeZone`, kept), UTC until known.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(Tz::UTC)
+    }
+
+    fn set_time_zone(&self, tz: Tz) {
+        *self.tz.lock().unwrap_or_else(|p| p.into_inner()) = Some(tz);
+    }
+
+    /// The performances whose doors are open now: those of today in the institution's time
+    /// zone (and, after midnight, those that started less than 6 hours ago), and those a head
+    /// steward opened by hand.
+    pub fn open_performances(&self) -> Vec<Performance> {
+        let now = self.now();
+        let tz = self.time_zone();
+        let today = now.with_timezone(&tz).date_naive();
+        let manual = self.manual_doors();
+        self.store
+            .performances()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| {
+                let start = p.start.with_timezone(&Utc);
+                manual.contains(&p.code)
+                    || p.start.with_timezone(&tz).date_naive() == today
+                    || (now >= start && now < start + chrono::Duration::hours(6))
+            })
+            .collect()
+    }
+
+    /// Performances opened by a head steward.
+    pub fn manual_doors(&self) -> Vec<String> {
+        self.store
+            .meta("doors")
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default()
+    }
+
+    /// Opens (or closes) the doors for a performance by hand.
+    pub fn set_doors(&self, performance: &str, open: bool) -> Result<(), Error> {
+        let mut doors = self.manual_doors();
+        doors.retain(|d| d != performance);
+        if open {
+            doors.push(performance.to_string());
+        }
+        self.store
+            .set_meta("doors", &serde_json::to_string(&doors).unwrap_or_default())?;
+        Ok(())
+    }
+
+    /// Event day: some performance has its doors open.
+    pub fn event_day(&self) -> bool {
+        !self.open_performances().is_empty()
+    }
+
+    /// Decides a scan (a barcode, or a tax number typed by a steward), logs it, and answers.
+    /// Two devices scanning one ticket at the same instant: the store's lock orders them and
+    /// the second sees the first's admission (a unique index backs this up).
+    pub fn scan(&self, who: &Scanner, input: &str) -> Result<Decision, Error> {
+        let code: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        let open = self.open_performances();
+        let known = self.store.performances()?;
+        let now = self.now();
+        let mut conn = self.store.lock();
+        let tx = conn.transaction()?;
+        let ticket = Store::find(&tx, &code)?;
+        let key = ticket
+            .as_ref()
+            .map_or(code.as_str(), |t| t.barcode.as_str());
+        if let Some(last) = Store::last_scan(&tx, &who.device, key)? {
+            if now
+                .signed_duration_since(last.at)
+                .to_std()
+                .unwrap_or_default()
+                < BURST
+            {
+                let outcome = self.replay(&last, ticket.as_ref());
+                return Ok(Decision {
+                    outcome,
+                    ticket,
+                    scan_id: None,
+                    at: last.at,
+                });
+            }
+        }
+        let outcome = match &ticket {
+            None => Outcome::Unknown,
+            Some(t) => {
+                let admission = Store::admission(&tx, &t.barcode)?.map(|s| (s.at, s.gate));
+                decide::decide(
+                    t,
+                    admission,
+                    &decide::Context {
+                        config: &self.config,
+                        gate: &who.gate,
+                        now,
+                        open: &open,
+                        known: &known,
+                    },
+                )
+            }
+        };
+        tx.execute(
+            "INSERT INTO scans (at, device, gate, steward, input, barcode, outcome, detail, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                store::ts(now),
+                who.device,
+                who.gate,
+                who.steward,
+                code.chars().take(128).collect::<String>(),
+                ticket.as_ref().map(|t| t.barcode.clone()),
+                outcome.code(),
+                serde_json::to_string(&outcome).ok(),
+                if outcome.reported() {
+                    store::REPORT_PENDING
+                } else {
+                    store::REPORT_NONE
+                },
+            ],
+        )?;
+        let scan_id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Decision {
+            outcome,
+            ticket,
+            scan_id: Some(scan_id),
+            at: now,
+        })
+    }
+
+    /// The decision logged for an earlier scan.
+    fn replay(&self, row: &store::ScanRow, ticket: Option<&Ticket>) -> Outcome {
+        row.detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|v| decode_outcome(&v))
+            .unwrap_or_else(|| match ticket {
+                None => Outcome::Unknown,
+                Some(_) => Outcome::AlreadyEntered {
+                    at: row.at,
+                    gate: row.gate.clone(),
+                },
+            })
+    }
+
+    /// Counters per gate since the start of today in the institution's time zone:
+    /// (admitted here, refused here, admitted at every gate).
+    pub fn counters(&self, gate: &str) -> (i64, i64, i64) {
+        let tz = self.time_zone();
+        let midnight = self
+            .now()
+            .with_timezone(&tz)
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|d| d.and_local_timezone(tz).earliest())
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(|| self.now());
+        let rows = self
+            .store
+            .gate_counts(&store::ts(midnight))
+            .unwrap_or_default();
+        let mine = rows.iter().find(|r| r.0 == gate);
+        (
+            mine.map_or(0, |r| r.1),
+            mine.map_or(0, |r| r.2),
+            rows.iter().map(|r| r.1).sum(),
+        )
+    }
+
+    /// Starts the background work: the list's sync and the reports, at the seed's pace.
+    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let gate = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = gate.export_if_due().await {
+                    tracing::warn!(institution = %gate.institution, error = %e, "gate: list sync failed");
+                }
+                if let Err(e) = gate.report_if_due().await {
+                    tracing::warn!(institution = %gate.institution, error = %e, "gate: reporting controls failed");
+                }
+            }
+        })
+    }
+}
+
+fn decode_outcome(v: &serde_json::Value) -> Option<Outcome> {
+    serde_json::from_value(v.clone()).ok()
+}
