@@ -161,6 +161,17 @@ async fn main() {
         fast.as_secs_f64()
     );
 
+    // the server checkpoints the log in the background (every 15 s); here every 2 s
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checkpoints = {
+        let (g, stop) = (g.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                g.store().checkpoint().unwrap();
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        })
+    };
     // paced at 500 a second, open loop, two devices of 250 each
     let rest: Vec<(String, String)> = codes[2 * half..].to_vec();
     let per_device = (rest.len() / 2).min(5_000);
@@ -196,6 +207,8 @@ async fn main() {
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    checkpoints.join().unwrap();
     lat.sort();
     println!(
         "at 500 scans/s:   {} scans, p50 {}, p99 {}, max {}",

@@ -58,9 +58,12 @@ pub struct Decision {
     pub at: DateTime<Utc>,
 }
 
-/// A scanner that sends the same code again within this time (hardware scanners do) gets the
-/// first decision again, not "already entered".
+/// A scanner that sends the code it just sent again within this time (hardware scanners do)
+/// gets the first decision again, not "already entered".
 pub const BURST: Duration = Duration::from_secs(3);
+
+/// Per gate: (admitted, refused).
+pub type GateCounts = std::collections::HashMap<String, (i64, i64)>;
 
 /// One institution's gates.
 pub struct Gate {
@@ -72,6 +75,8 @@ pub struct Gate {
     tz: Mutex<Option<Tz>>,
     /// One sync (export or report) at a time.
     sync_lock: tokio::sync::Mutex<()>,
+    /// Today's counters: (start of the day as stored, gate -> (admitted, refused)).
+    counts: Mutex<(String, GateCounts)>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -110,6 +115,7 @@ impl Gate {
             clock: Arc::new(Utc::now),
             tz: Mutex::new(tz),
             sync_lock: tokio::sync::Mutex::new(()),
+            counts: Mutex::default(),
         })
     }
 
@@ -204,12 +210,14 @@ impl Gate {
         let key = ticket
             .as_ref()
             .map_or(code.as_str(), |t| t.barcode.as_str());
-        if let Some(last) = Store::last_scan(&tx, &who.device, key)? {
-            if now
-                .signed_duration_since(last.at)
-                .to_std()
-                .unwrap_or_default()
-                < BURST
+        if let Some(last) = Store::last_scan(&tx, &who.device)? {
+            let same = last.barcode.as_deref() == Some(key) || last.input == code;
+            if same
+                && now
+                    .signed_duration_since(last.at)
+                    .to_std()
+                    .unwrap_or_default()
+                    < BURST
             {
                 let outcome = self.replay(&last, ticket.as_ref());
                 return Ok(Decision {
@@ -258,6 +266,8 @@ impl Gate {
         )?;
         let scan_id = tx.last_insert_rowid();
         tx.commit()?;
+        drop(conn);
+        self.count(&who.gate, now, outcome.admitted());
         Ok(Decision {
             outcome,
             ticket,
@@ -281,28 +291,53 @@ impl Gate {
             })
     }
 
-    /// Counters per gate since the start of today in the institution's time zone:
+    /// The start of today in the institution's time zone, as stored.
+    pub fn midnight(&self) -> String {
+        let tz = self.time_zone();
+        let now = self.now();
+        store::ts(
+            now.with_timezone(&tz)
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .and_then(|d| d.and_local_timezone(tz).earliest())
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or(now),
+        )
+    }
+
+    /// Today's figures per gate (gate -> admitted, refused), read from the log once a day and
+    /// then counted as scans are decided: a scan answer must not count the whole log.
+    pub fn today(&self) -> GateCounts {
+        let since = self.midnight();
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if c.0 != since {
+            let rows = self.store.gate_counts(&since).unwrap_or_default();
+            *c = (
+                since,
+                rows.into_iter().map(|(g, a, r)| (g, (a, r))).collect(),
+            );
+        }
+        c.1.clone()
+    }
+
+    fn count(&self, gate: &str, at: DateTime<Utc>, admitted: bool) {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if !c.0.is_empty() && store::ts(at) >= c.0 {
+            let e = c.1.entry(gate.to_string()).or_default();
+            if admitted {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+    }
+
+    /// Counters of a gate since the start of today in the institution's time zone:
     /// (admitted here, refused here, admitted at every gate).
     pub fn counters(&self, gate: &str) -> (i64, i64, i64) {
-        let tz = self.time_zone();
-        let midnight = self
-            .now()
-            .with_timezone(&tz)
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .and_then(|d| d.and_local_timezone(tz).earliest())
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_else(|| self.now());
-        let rows = self
-            .store
-            .gate_counts(&store::ts(midnight))
-            .unwrap_or_default();
-        let mine = rows.iter().find(|r| r.0 == gate);
-        (
-            mine.map_or(0, |r| r.1),
-            mine.map_or(0, |r| r.2),
-            rows.iter().map(|r| r.1).sum(),
-        )
+        let today = self.today();
+        let mine = today.get(gate).copied().unwrap_or_default();
+        (mine.0, mine.1, today.values().map(|v| v.0).sum())
     }
 
     /// Starts the background work: the list's sync and the reports, at the seed's pace.
@@ -318,6 +353,11 @@ impl Gate {
                 }
                 if let Err(e) = gate.report_if_due().await {
                     tracing::warn!(institution = %gate.institution, error = %e, "gate: reporting controls failed");
+                }
+                let g = gate.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || g.store.checkpoint()).await
+                {
+                    tracing::warn!(institution = %gate.institution, error = %e, "gate: checkpoint failed");
                 }
             }
         })

@@ -988,24 +988,14 @@ fn overview_page(r: &Req, steward: &Steward, message: Option<(bool, String)>) ->
         }
         .into_any()
     };
-    let midnight = now
-        .with_timezone(&g.time_zone())
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.and_local_timezone(g.time_zone()).earliest())
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or(now);
-    let counts = g
-        .store()
-        .gate_counts(&store::ts(midnight))
-        .unwrap_or_default();
+    let counts = g.today();
     let gates = g
         .config
         .gates
         .iter()
         .map(|gd| {
-            let c = counts.iter().find(|c| c.0 == gd.code);
-            view! { <tr><th scope="row">{gd.name.clone()}</th><td>{c.map_or(0, |c| c.1)}</td><td>{c.map_or(0, |c| c.2)}</td></tr> }
+            let c = counts.get(&gd.code).copied().unwrap_or_default();
+            view! { <tr><th scope="row">{gd.name.clone()}</th><td>{c.0}</td><td>{c.1}</td></tr> }
         })
         .collect_view();
     let recent = g

@@ -61,17 +61,16 @@ fn open_gate(s360: &str, dir: &TempDir, clock: &TestClock) -> Gate {
 }
 
 fn open_gate_with(s360: &str, dir: &TempDir, clock: &TestClock, timeout: Duration) -> Gate {
+    open_gate_at(s360, dir.0.as_path(), clock, timeout)
+}
+
+fn open_gate_at(s360: &str, dir: &std::path::Path, clock: &TestClock, timeout: Duration) -> Gate {
     let mut cfg = ClientConfig::new(s360.to_string(), "PLAY_WEB", "sandbox");
     cfg.breaker_cooldown = Duration::from_millis(50);
     cfg.request_timeout = timeout;
-    Gate::open(
-        "PLAY",
-        play_config(),
-        dir.0.as_path(),
-        Client::new(cfg).unwrap(),
-    )
-    .unwrap()
-    .with_clock(clock.clock())
+    Gate::open("PLAY", play_config(), dir, Client::new(cfg).unwrap())
+        .unwrap()
+        .with_clock(clock.clock())
 }
 
 fn at(gate: &str, device: &str) -> Scanner {
@@ -400,10 +399,8 @@ async fn a_ticket_blacklisted_after_its_scan_is_refused_once_and_the_rest_goes_o
     assert_eq!(g.report_now().await.unwrap().calls, 0, "never retried");
 }
 
-/// A shop whose TOML configuration gives PLAY a gate, against a stadium sandbox.
-async fn shop_with_gate(tickets: u32) -> (Shop, TempDir) {
-    let (sb, s360) = stadium(tickets).await;
-    let dir = TempDir::new("gate-shop");
+/// A TOML configuration giving PLAY a gate (stewards `head` and `anna`, "correct horse").
+fn gate_toml(dir: &TempDir) -> std::path::PathBuf {
     let hash = gate::config::hash_password("correct horse");
     let toml = format!(
         r#"
@@ -428,6 +425,14 @@ stewards = [
     );
     let path = dir.0.join("shop.toml");
     std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// A shop whose TOML configuration gives PLAY a gate, against a stadium sandbox.
+async fn shop_with_gate(tickets: u32) -> (Shop, TempDir) {
+    let (sb, s360) = stadium(tickets).await;
+    let dir = TempDir::new("gate-shop");
+    let path = gate_toml(&dir);
     let data = dir.0.join("data");
     let shop = Shop::with(&[
         ("S360_BASE_URL", s360.as_str()),
@@ -637,4 +642,148 @@ async fn a_report_sent_without_an_answer_is_checked_before_it_is_sent_again() {
         let c = g.client().get_controlled_ticket(&t.barcode).await.unwrap();
         assert_eq!(c.control_operations.len(), 1, "{:?}", c.control_operations);
     }
+}
+
+/// The shop's own binary, killed with SIGKILL in the middle of the scans and started again: no
+/// decision and no control is lost, and they all go to S-360 once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_server_killed_with_sigkill_loses_no_control() {
+    let (sb, s360) = stadium(100).await;
+    let dir = TempDir::new("gate-kill");
+    let config = gate_toml(&dir);
+    let data = dir.0.join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("S360_BASE_URL", &s360)
+            .env("SHOP_CONFIG", &config)
+            .env("SHOP_DATA_DIR", &data)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let ready = |base: String| async move {
+        let http = reqwest::Client::new();
+        for _ in 0..600 {
+            if http
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the shop never became ready");
+    };
+    let mut child = start();
+    ready(base.clone()).await;
+    let head = Browser::new(&base);
+    let r = head
+        .post_form(
+            "/gate/login",
+            &[("user", "head"), ("password", "correct horse")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // the list first (the shop's own sync may already be running: "sync now" then says 429)
+    let r = head.post_form("/gate/overview/sync", &[]).await;
+    assert!([200, 429].contains(&r.status().as_u16()));
+    let mut opened = false;
+    for _ in 0..100 {
+        let r = head
+            .post_form(
+                "/gate/overview/doors",
+                &[("performance", "M01"), ("action", "open")],
+            )
+            .await;
+        if r.status() == 303 {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(opened, "M01 never appeared on the gate's list");
+    head.post_form("/gate/select", &[("gate", "A")]).await;
+    let list = tickets(&sb, |t| t.entrance_code.as_deref() == Some("GATE_A"), 20);
+    for t in &list {
+        let mut outcome = serde_json::Value::Null;
+        // the list may still be arriving: an unknown ticket is asked again a moment later
+        for _ in 0..100 {
+            let r = head
+                .send(
+                    head.http
+                        .post(head.url("/gate/api/scan"))
+                        .header("origin", &base)
+                        .json(&serde_json::json!({ "code": t.barcode })),
+                )
+                .await;
+            outcome = r.json::<serde_json::Value>().await.unwrap()["outcome"].clone();
+            if outcome != "unknown" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(outcome, "admitted");
+    }
+    // SIGKILL: no shutdown, no flush
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let clock = TestClock::new();
+    {
+        let g = open_gate_at(&s360, &data, &clock, Duration::from_secs(15));
+        let admitted: i64 = g
+            .store()
+            .lock()
+            .query_row(
+                "SELECT COUNT(*) FROM scans WHERE outcome = 'admitted'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(admitted, 20);
+        let (pending, reported, _) = g.store().report_counts().unwrap();
+        assert_eq!(pending + reported, 20);
+        std::mem::forget(g);
+    }
+    // started again, it reports what was left, each control once
+    let mut child = start();
+    ready(base.clone()).await;
+    let head = Browser::new(&base);
+    head.post_form(
+        "/gate/login",
+        &[("user", "head"), ("password", "correct horse")],
+    )
+    .await;
+    let client = Client::new(ClientConfig::new(s360.clone(), "PLAY_WEB", "sandbox")).unwrap();
+    let mut all_once = false;
+    for _ in 0..300 {
+        head.post_form("/gate/overview/sync", &[]).await;
+        let mut once = 0;
+        for t in &list {
+            let c = client.get_controlled_ticket(&t.barcode).await.unwrap();
+            assert!(
+                c.control_operations.len() <= 1,
+                "{:?}",
+                c.control_operations
+            );
+            once += c.control_operations.len();
+        }
+        if once == list.len() {
+            all_once = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(all_once, "every control reported once");
 }
