@@ -330,6 +330,85 @@ test.describe('gate', () => {
     expect(errors, 'console errors').toEqual([]);
   });
 
+  test('a refused camera is explained; the browser’s own detector is used where it reads QR codes', async ({
+    page,
+    request,
+    consoleErrors,
+  }, info) => {
+    const tickets = await Tickets.load(request, LANES.detector, info.retry);
+    const [adult] = tickets.take('GATE_A', 'ADULT');
+    // this Chromium has neither a camera nor BarcodeDetector (Linux): both stand-ins here, a
+    // camera that is refused or films a blank canvas, and a detector that sees the ticket
+    await page.addInitScript((code) => {
+      const w = window as unknown as Record<string, unknown>;
+      navigator.mediaDevices.getUserMedia = async () => {
+        if (w.cameraRefused) throw new DOMException('Permission denied', 'NotAllowedError');
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 240;
+        const ctx = canvas.getContext('2d')!;
+        let n = 0;
+        setInterval(() => {
+          ctx.fillStyle = n++ % 2 ? '#fff' : '#eee';
+          ctx.fillRect(0, 0, 320, 240);
+        }, 50);
+        return canvas.captureStream(20);
+      };
+      w.detections = 0;
+      w.BarcodeDetector = class {
+        static async getSupportedFormats() {
+          return ['qr_code', 'code_128', 'ean_13'];
+        }
+        constructor(options: { formats: string[] }) {
+          w.formats = options.formats;
+        }
+        async detect() {
+          w.detections = (w.detections as number) + 1;
+          return [{ rawValue: code, format: 'qr_code' }];
+        }
+      };
+    }, adult.barcode);
+    const workers: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/gate/scan-worker.js') || r.url().endsWith('/gate/jsQR.js')) workers.push(r.url());
+    });
+    await atGateA(page);
+    const status = page.locator('#camera-status');
+
+    // refused: the steward reads why, and the camera can be tried again
+    await page.evaluate(() => ((window as unknown as Record<string, unknown>).cameraRefused = true));
+    await page.getByRole('button', { name: 'Use the camera' }).click();
+    await expect(status).toHaveText((await status.getAttribute('data-msg-denied')) ?? 'missing');
+    await expect(page.getByRole('button', { name: 'Use the camera' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Stop the camera' })).toBeHidden();
+    await expect(page.locator('#camera-video')).toBeHidden();
+    await expectAccessible(page);
+
+    // allowed: the detector reads the ticket on every frame; it is checked once
+    await page.evaluate(() => ((window as unknown as Record<string, unknown>).cameraRefused = false));
+    const before = await counters(page);
+    const answered = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/gate/api/scan' && r.request().method() === 'POST',
+    );
+    await page.getByRole('button', { name: 'Use the camera' }).click();
+    const r = await answered;
+    expect(JSON.parse(r.request().postData() ?? '{}').code).toBe(adult.barcode);
+    await expectShown(page, 'green', 'admitted');
+    await expect(status).toHaveText((await status.getAttribute('data-msg-scanning')) ?? 'missing');
+    const formats = await page.evaluate(() => (window as unknown as Record<string, unknown>).formats);
+    expect(formats).toEqual(['qr_code', 'code_128', 'ean_13']);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as Record<string, number>).detections))
+      .toBeGreaterThan(5);
+    await expect(page.locator('#gate-counters [data-counter="admitted"]')).toHaveText(String(before.admitted + 1));
+    await expect(page.locator('#gate-counters [data-counter="refused"]')).toHaveText(String(before.refused));
+    expect(workers, 'no worker nor jsQR where the browser reads codes itself').toEqual([]);
+    await page.getByRole('button', { name: 'Stop the camera' }).click();
+    await expect(page.locator('#camera-video')).toBeHidden();
+    await expect(page.locator('#scan-code')).toBeFocused();
+    expect(consoleErrors).toEqual([]);
+  });
+
   test('the screens fit a phone and a desk screen', async ({ browser, request }, info) => {
     test.setTimeout(120_000);
     const tickets = await Tickets.load(request, LANES.screens, info.retry);

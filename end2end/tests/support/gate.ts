@@ -61,7 +61,7 @@ export const isAt = (entrance: string, tariff: string) => (t: Ticket) =>
 /// Each test takes its tickets from its own lane of the matching ones, so that no test scans a
 /// ticket another one scanned, whatever the order the tests run in (the gate's log lives as
 /// long as the server). A retry takes a further lane.
-export const LANES = { journey: 0, burst: 1, camera: 2, noscript: 3, screens: 4 } as const;
+export const LANES = { journey: 0, burst: 1, camera: 2, noscript: 3, screens: 4, detector: 5 } as const;
 const PER_LANE = 4;
 const RETRY_SHIFT = 6;
 
