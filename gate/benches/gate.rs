@@ -82,13 +82,17 @@ async fn main() {
     let full = g.export_now().await.unwrap();
     let (held, _) = g.store().ticket_count().unwrap();
     println!(
-        "full sync:        {:>8.2} s, {} exportList calls, {} tickets held, {} bytes of database",
+        "full sync:        {:>8.2} s, {} exportList calls, {} tickets held",
         t.elapsed().as_secs_f64(),
         calls(&sb),
         held,
-        std::fs::metadata(dir.join("gate-PLAY.sqlite"))
-            .map(|m| m.len())
-            .unwrap_or(0)
+    );
+    g.store().checkpoint().unwrap();
+    let size = |f: &str| std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "database:         {:>8.1} MB after a checkpoint ({:.1} MB of log)",
+        size("gate-PLAY.sqlite") as f64 / 1e6,
+        size("gate-PLAY.sqlite-wal") as f64 / 1e6
     );
     assert_eq!(held as u32, tickets);
     assert!(full.complete);

@@ -164,6 +164,7 @@ fn document(lang: Lang, title: String, main: impl IntoView + 'static, script: bo
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex"/>
                 <title>{title}</title>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/gate/gate.css"/>
             </head>
             <body class="gate">
@@ -651,7 +652,7 @@ fn scan_view(r: &Req, steward: &Steward, shown: Option<Shown>, error: Option<Str
     let main = view! {
         {bar(&r.gate, steward, lang, true)}
         <main class="gate-scan" data-lang=lang.code()>
-            <section id="scan-result" class=class role="status" aria-live="assertive" aria-atomic="true" data-outcome=outcome>
+            <section id="scan-result" class=class role="status" aria-live="assertive" aria-atomic="true" data-outcome=outcome data-msg-offline=tr("gate.err.offline", lang)>
                 <p class="scan-title">{title}</p>
                 <p class="scan-reason">{reason}</p>
                 <p class="scan-hint">{hint}</p>
@@ -867,7 +868,7 @@ fn overview_page(r: &Req, steward: &Steward, message: Option<(bool, String)>) ->
     let never = tr("gate.ov.never", lang);
     let when = |t: Option<DateTime<Utc>>| {
         t.map_or(never.clone(), |t| {
-            local(g, t, lang, "%a %-d %b %Y %H:%M:%S")
+            local(g, t, lang, "%a %-d %b %Y %H:%M:%S %Z")
         })
     };
     let meta_ts = |k: &str| {
