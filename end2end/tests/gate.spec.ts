@@ -147,7 +147,8 @@ test.describe('gate', () => {
     await expectShown(page, 'amber', a.outcome);
     await expect(result(page)).toHaveClass(/\bscan-attention\b/);
     await expect(result(page).locator('.scan-title')).toHaveText('Check ID');
-    await expect(result(page).locator('.scan-reason')).toContainText('CHILD');
+    // the tariff's name from the catalog, not its code
+    await expect(result(page).locator('.scan-reason')).toContainText('Child (under 16)');
     const name = `${holder(child, 'FIRSTNAME')} ${holder(child, 'LASTNAME')}`;
     const born = holder(child, 'BIRTHDATE') ?? '';
     expect(born).toMatch(/^\d{4}-\d{2}-\d{2}$/);

@@ -81,6 +81,8 @@ struct Steward {
 /// What every handler starts from.
 struct Req {
     gate: Arc<Gate>,
+    /// The institution's shop (its catalog names the tariffs).
+    tenant: Option<Arc<shop::tenant::Tenant>>,
     lang: Lang,
     steward: Option<Steward>,
     session: Session,
@@ -149,6 +151,7 @@ async fn resolve(
         .filter(|s| s.institution == gate.institution);
     Ok(Req {
         gate,
+        tenant,
         lang,
         steward,
         session,
@@ -443,7 +446,39 @@ fn gate_names(gate: &Gate, codes: &[String], lang: Lang) -> String {
         .join(&tr("gate.r.or", lang))
 }
 
-pub fn shown(gate: &Gate, d: &Decision, lang: Lang) -> Shown {
+/// A tariff's name in the steward's language, from the catalog (its code when unknown).
+fn tariff_name(
+    tenant: Option<&shop::tenant::Tenant>,
+    season: &str,
+    code: &str,
+    lang: Lang,
+) -> String {
+    tenant
+        .and_then(|t| shop::describe::snapshot(t).ok())
+        .and_then(|snap| {
+            let seasons = &snap.catalog.seasons;
+            seasons
+                .iter()
+                .filter(|s| s.code == season)
+                .chain(seasons.iter())
+                .flat_map(|s| s.audience_categories.iter())
+                .flat_map(|c| c.audience_sub_categories.iter())
+                .find(|a| a.code == code)
+                .map(|a| {
+                    a.external_name
+                        .best(lang.code(), &snap.pos.main_language)
+                        .to_string()
+                })
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub fn shown(
+    gate: &Gate,
+    tenant: Option<&shop::tenant::Tenant>,
+    d: &Decision,
+    lang: Lang,
+) -> Shown {
     let l = lang.code();
     let date_fmt = "%a %-d %b %Y %H:%M";
     let (title, reason, hint) = match &d.outcome {
@@ -457,7 +492,12 @@ pub fn shown(gate: &Gate, d: &Decision, lang: Lang) -> Shown {
             t!(
                 "gate.r.attention.reason",
                 locale = l,
-                tariff = d.ticket.as_ref().map_or("", |t| t.tariff.as_str())
+                tariff = d.ticket.as_ref().map_or(String::new(), |t| tariff_name(
+                    tenant,
+                    &t.season_code,
+                    &t.tariff,
+                    lang
+                ))
             )
             .into_owned(),
             tr("gate.r.attention.hint", lang),
@@ -766,7 +806,12 @@ async fn scan_form(
         return resp;
     }
     match decide_for(&r, &s, gate, &f.code).await {
-        Ok(d) => scan_view(&r, &s, Some(shown(&r.gate, &d, r.lang)), None),
+        Ok(d) => scan_view(
+            &r,
+            &s,
+            Some(shown(&r.gate, r.tenant.as_deref(), &d, r.lang)),
+            None,
+        ),
         Err(()) => {
             let mut resp = scan_view(&r, &s, None, Some(tr("gate.err.store", r.lang)));
             *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -830,7 +875,7 @@ async fn scan_api(
             (
                 [(header::CACHE_CONTROL, "no-store")],
                 Json(ScanAnswer {
-                    shown: shown(&r.gate, &d, r.lang),
+                    shown: shown(&r.gate, r.tenant.as_deref(), &d, r.lang),
                     counters: Counters {
                         admitted,
                         refused,

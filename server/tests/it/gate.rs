@@ -528,6 +528,21 @@ async fn a_steward_logs_in_chooses_a_gate_and_scans_over_http() {
     let (status, v) = scan(String::new()).await;
     assert_eq!(status, 400);
     assert!(v["error"].as_str().unwrap().contains("Scan or type"));
+    // a child's ticket: amber, the tariff named as the catalog names it, the holder shown
+    let child = tickets(
+        shop.sandbox(),
+        |t| t.entrance_code.as_deref() == Some("GATE_A") && t.audience_sub_category_code == "CHILD",
+        1,
+    )
+    .remove(0);
+    let (_, v) = scan(child.barcode.clone()).await;
+    assert_eq!(v["colour"], "amber");
+    assert_eq!(v["title"], "Check ID");
+    assert!(
+        v["reason"].as_str().unwrap().contains("Child (under 16)"),
+        "{v}"
+    );
+    assert!(v["holder"].to_string().contains("Born"), "{v}");
     let (_, v) = scan("9999".into()).await;
     assert_eq!(v["outcome"], "unknown");
     assert_eq!(v["colour"], "red");
