@@ -28,6 +28,20 @@ pub use config::GateConfig;
 pub use decide::Outcome;
 use store::{Performance, Store, Ticket};
 
+/// Doors open this long before a performance's start...
+pub const DOORS_BEFORE: chrono::Duration = chrono::Duration::hours(3);
+/// ... and close this long after it.
+pub const DOORS_AFTER: chrono::Duration = chrono::Duration::hours(3);
+
+/// Head stewards' decisions: performances opened by hand, and performances closed by hand.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Doors {
+    #[serde(default)]
+    pub opened: Vec<String>,
+    #[serde(default)]
+    pub closed: Vec<String>,
+}
+
 /// The clock (tests move it).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -60,7 +74,7 @@ pub struct Decision {
 
 /// A scanner that sends the code it just sent again within this time (hardware scanners do)
 /// gets the first decision again, not "already entered".
-pub const BURST: Duration = Duration::from_secs(3);
+pub const BURST: Duration = Duration::from_secs(1);
 
 /// Per gate: (admitted, refused).
 pub type GateCounts = std::collections::HashMap<String, (i64, i64)>;
@@ -148,29 +162,47 @@ impl Gate {
         *self.tz.lock().unwrap_or_else(|p| p.into_inner()) = Some(tz);
     }
 
-    /// The performances whose doors are open now: those of today in the institution's time
-    /// zone (and, after midnight, those that started less than 6 hours ago), and those a head
-    /// steward opened by hand.
+    /// The performances whose doors are open now: each from [`DOORS_BEFORE`] before its start
+    /// to [`DOORS_AFTER`] after it (a matinee's tickets do not enter the evening show), unless
+    /// a head steward closed it; and those a head steward opened by hand, until
+    /// [`DOORS_AFTER`] after their start.
     pub fn open_performances(&self) -> Vec<Performance> {
         let now = self.now();
-        let tz = self.time_zone();
-        let today = now.with_timezone(&tz).date_naive();
-        let manual = self.manual_doors();
+        let doors = self.doors();
         self.store
             .performances()
             .unwrap_or_default()
             .into_iter()
             .filter(|p| {
                 let start = p.start.with_timezone(&Utc);
-                manual.contains(&p.code)
-                    || p.start.with_timezone(&tz).date_naive() == today
-                    || (now >= start && now < start + chrono::Duration::hours(6))
+                let end = start + DOORS_AFTER;
+                let by_hand = doors.opened.contains(&p.code) && now < end;
+                let by_time = now >= start - DOORS_BEFORE && now < end;
+                by_hand || (by_time && !doors.closed.contains(&p.code))
             })
             .collect()
     }
 
-    /// Performances opened by a head steward.
-    pub fn manual_doors(&self) -> Vec<String> {
+    /// Today's performances in the institution's time zone, and those open now: what the
+    /// event-day sync walks every minute.
+    pub fn todays_performances(&self) -> Vec<Performance> {
+        let tz = self.time_zone();
+        let today = self.now().with_timezone(&tz).date_naive();
+        let open: Vec<String> = self
+            .open_performances()
+            .into_iter()
+            .map(|p| p.code)
+            .collect();
+        self.store
+            .performances()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.start.with_timezone(&tz).date_naive() == today || open.contains(&p.code))
+            .collect()
+    }
+
+    /// What head stewards decided about the doors.
+    pub fn doors(&self) -> Doors {
         self.store
             .meta("doors")
             .ok()
@@ -179,21 +211,26 @@ impl Gate {
             .unwrap_or_default()
     }
 
-    /// Opens (or closes) the doors for a performance by hand.
+    /// Opens (or closes) the doors for a performance by hand; an opening ends by itself
+    /// [`DOORS_AFTER`] after the performance's start.
     pub fn set_doors(&self, performance: &str, open: bool) -> Result<(), Error> {
-        let mut doors = self.manual_doors();
-        doors.retain(|d| d != performance);
+        let mut doors = self.doors();
+        doors.opened.retain(|d| d != performance);
+        doors.closed.retain(|d| d != performance);
         if open {
-            doors.push(performance.to_string());
+            doors.opened.push(performance.to_string());
+        } else {
+            doors.closed.push(performance.to_string());
         }
         self.store
             .set_meta("doors", &serde_json::to_string(&doors).unwrap_or_default())?;
         Ok(())
     }
 
-    /// Event day: some performance has its doors open.
+    /// Event day (seed 002): a performance today in the institution's time zone, or one whose
+    /// doors are open.
     pub fn event_day(&self) -> bool {
-        !self.open_performances().is_empty()
+        !self.todays_performances().is_empty()
     }
 
     /// Decides a scan (a barcode, or a tax number typed by a steward), logs it, and answers.
@@ -231,7 +268,12 @@ impl Gate {
         let outcome = match &ticket {
             None => Outcome::Unknown,
             Some(t) => {
-                let admission = Store::admission(&tx, &t.barcode)?.map(|s| (s.at, s.gate));
+                // a reprint does not make a second entry: the old print's admission counts
+                let admission = match Store::admission(&tx, &t.barcode)? {
+                    Some(s) => Some(s),
+                    None => Store::reprinted_admission(&tx, t)?,
+                }
+                .map(|s| (s.at, s.gate));
                 decide::decide(
                     t,
                     admission,

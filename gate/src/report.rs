@@ -73,10 +73,19 @@ impl Gate {
                 return Ok(());
             }
             let batch: Vec<ControlledTicket> = rows.iter().map(|r| self.control(r)).collect();
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            // written before sending: a process that dies before S-360's answer is marked asks
+            // S-360 after its restart instead of sending the batch again
+            self.store
+                .set_meta(IN_DOUBT, &serde_json::to_string(&ids).unwrap_or_default())?;
             sum.calls += 1;
-            match self.client.import_controlled_tickets(batch).await {
+            let answer = self.client.import_controlled_tickets(batch).await;
+            if !answer.as_ref().is_err_and(|e| e.may_have_been_applied()) {
+                // S-360 answered (or was not reached): the marks below say what happened
+                self.store.set_meta(IN_DOUBT, "[]")?;
+            }
+            match answer {
                 Ok(_) => {
-                    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
                     self.store.mark_reported(&ids, self.now())?;
                     sum.reported += ids.len();
                 }
@@ -100,15 +109,9 @@ impl Gate {
                     self.store.mark_refused(&ids, &msg)?;
                     sum.refused += ids.len();
                 }
-                Err(e) => {
-                    if e.may_have_been_applied() {
-                        // sent, no answer: S-360 may have imported it; asked before a resend
-                        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-                        self.store
-                            .set_meta(IN_DOUBT, &serde_json::to_string(&ids).unwrap_or_default())?;
-                    }
-                    return Err(e.into());
-                }
+                // sent without an answer: S-360 may have imported it; the batch stays in doubt
+                // and is looked up before anything is sent again
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())

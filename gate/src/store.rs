@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     last_update TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tickets_tax_number ON tickets(tax_number);
+CREATE INDEX IF NOT EXISTS tickets_seat ON tickets(performance_code, block_code, row_number, seat_number);
 
 CREATE TABLE IF NOT EXISTS cursors (
     scope TEXT PRIMARY KEY,
@@ -505,6 +506,28 @@ impl Store {
         conn.prepare_cached("SELECT * FROM scans WHERE barcode = ?1 AND outcome = 'admitted'")?
             .query_row([barcode], ScanRow::from_row)
             .optional()
+    }
+
+    /// The admission of an older print of the same seat at the same performance, now
+    /// invalidated by a reprint (S-360 gives the new print a new barcode and tax number).
+    pub fn reprinted_admission(conn: &Connection, t: &Ticket) -> Result<Option<ScanRow>, DbError> {
+        let (Some(perf), Some(block), Some(row), Some(seat)) = (
+            &t.performance_code,
+            &t.block_code,
+            &t.row_number,
+            &t.seat_number,
+        ) else {
+            return Ok(None);
+        };
+        conn.prepare_cached(
+            "SELECT s.* FROM tickets t JOIN scans s ON s.barcode = t.barcode AND s.outcome = 'admitted'
+             WHERE t.performance_code = ?1 AND t.block_code = ?2 AND t.row_number = ?3
+               AND t.seat_number = ?4 AND t.valid = 0 AND t.cancellation_cause = 'REPRINTED'
+               AND t.barcode != ?5
+             LIMIT 1",
+        )?
+        .query_row(params![perf, block, row, seat, t.barcode], ScanRow::from_row)
+        .optional()
     }
 
     /// The last scan of a device (a scanner that repeats its code in a burst counts once).

@@ -1,9 +1,10 @@
 //! The list from S-360: `exportList` in GREY mode (valid and invalid barcodes), every page
 //! with the opaque `paginationEnd` cursor, then only what changed after the stored cursor.
 //!
-//! Pace (seed 002): in the lead-up at most once an hour over the configured lists; on event
-//! day at most once a minute and only for the performances whose doors are open (each with
-//! its own cursor). Every call goes through the `s360` client (limiter, 509/429, breaker).
+//! Pace (seed 002): the configured lists at most once an hour, whatever the day; on event day
+//! also today's performances (by performance code, so that season tickets and passes that
+//! carry it come too) at most once a minute, each with its own cursor. Every call goes through
+//! the `s360` client (limiter, 509/429, breaker).
 
 use std::time::Duration;
 
@@ -43,30 +44,39 @@ pub struct Scope {
 }
 
 impl Gate {
-    /// The walks of the current mode: the configured lists, or today's performances.
+    /// The configured lists (walked at the lead-up pace, also on event day).
+    pub fn list_scopes(&self) -> Vec<Scope> {
+        self.config
+            .lists
+            .iter()
+            .map(|l| Scope {
+                key: format!("list:{}:{}", l.season, l.products.join(",")),
+                season: l.season.clone(),
+                products: l.products.clone(),
+                performances: vec![],
+            })
+            .collect()
+    }
+
+    /// Today's performances, each by its code alone (season tickets and passes of other
+    /// products carry it too), each with a cursor of its own.
+    pub fn event_scopes(&self) -> Vec<Scope> {
+        self.todays_performances()
+            .iter()
+            .map(|p| Scope {
+                key: format!("perf:{}:{}", p.season_code, p.code),
+                season: p.season_code.clone(),
+                products: vec![],
+                performances: vec![p.code.clone()],
+            })
+            .collect()
+    }
+
+    /// Everything a full sync walks now.
     pub fn scopes(&self) -> Vec<Scope> {
-        let open = self.open_performances();
-        if open.is_empty() {
-            self.config
-                .lists
-                .iter()
-                .map(|l| Scope {
-                    key: format!("list:{}:{}", l.season, l.products.join(",")),
-                    season: l.season.clone(),
-                    products: l.products.clone(),
-                    performances: vec![],
-                })
-                .collect()
-        } else {
-            open.iter()
-                .map(|p| Scope {
-                    key: format!("perf:{}:{}:{}", p.season_code, p.product_code, p.code),
-                    season: p.season_code.clone(),
-                    products: vec![p.product_code.clone()],
-                    performances: vec![p.code.clone()],
-                })
-                .collect()
-        }
+        let mut scopes = self.list_scopes();
+        scopes.extend(self.event_scopes());
+        scopes
     }
 
     fn last(&self, key: &str) -> Option<DateTime<Utc>> {
@@ -77,45 +87,50 @@ impl Gate {
             .and_then(|v| store::parse_ts(&v))
     }
 
-    /// When the list was last synced completely (`None`: never).
+    fn older_than(&self, key: &str, every: Duration) -> bool {
+        self.last(key).is_none_or(|t| {
+            self.now()
+                .signed_duration_since(t)
+                .to_std()
+                .is_ok_and(|d| d >= every)
+        })
+    }
+
+    /// When the configured lists were last synced completely (`None`: never).
     pub fn last_export(&self) -> Option<DateTime<Utc>> {
         self.last("last_export_at")
     }
 
-    /// Syncs when the pace allows it; `None` when it is not yet time.
+    /// Syncs what the pace allows: the configured lists (and the catalog) once an hour, today's
+    /// performances once a minute on event day; `None` when nothing is due.
     pub async fn export_if_due(&self) -> Result<Option<SyncReport>, Error> {
-        let every = if self.event_day() {
-            EVENT_DAY_INTERVAL
-        } else {
-            LEAD_UP_INTERVAL
-        };
-        if let Some(last) = self.last("last_export_attempt_at") {
-            if self
-                .now()
-                .signed_duration_since(last)
-                .to_std()
-                .is_ok_and(|d| d < every)
-            {
-                return Ok(None);
-            }
+        let lists = self.older_than("last_list_attempt_at", LEAD_UP_INTERVAL);
+        let event =
+            self.event_day() && self.older_than("last_event_attempt_at", EVENT_DAY_INTERVAL);
+        if !lists && !event {
+            return Ok(None);
         }
-        self.export_now().await.map(Some)
+        self.export(MAX_PAGES, lists).await.map(Some)
     }
 
-    /// Syncs now (all pages of every scope of the current mode).
+    /// Syncs now: the configured lists and, on event day, today's performances.
     pub async fn export_now(&self) -> Result<SyncReport, Error> {
         self.export_pages(MAX_PAGES).await
     }
 
-    /// Syncs at most `max_pages` pages per scope (a test stops a walk half-way with it, as a
-    /// crash would).
+    /// The same, at most `max_pages` pages per scope (a test stops a walk half-way with it,
+    /// as a crash would).
     pub async fn export_pages(&self, max_pages: u32) -> Result<SyncReport, Error> {
+        self.export(max_pages, true).await
+    }
+
+    async fn export(&self, max_pages: u32, lists: bool) -> Result<SyncReport, Error> {
         let _one = self.sync_lock.lock().await;
-        self.store
-            .set_meta("last_export_attempt_at", &store::ts(self.now()))?;
-        let result = self.export_locked(max_pages).await;
+        let now = store::ts(self.now());
+        self.store.set_meta("last_export_attempt_at", &now)?;
+        let result = self.export_locked(max_pages, lists).await;
         match &result {
-            Ok(r) if r.complete => {
+            Ok(r) if r.complete && lists => {
                 self.store
                     .set_meta("last_export_at", &store::ts(self.now()))?;
             }
@@ -125,17 +140,32 @@ impl Gate {
         result
     }
 
-    async fn export_locked(&self, max_pages: u32) -> Result<SyncReport, Error> {
+    async fn export_locked(&self, max_pages: u32, lists: bool) -> Result<SyncReport, Error> {
         let mut report = SyncReport {
             complete: true,
             ..SyncReport::default()
         };
-        // the time zone and the performances: first, and with every lead-up sync
-        if !self.event_day() || self.store.performances()?.is_empty() {
-            report.calls += self.refresh_catalog().await?;
+        let mut scopes = Vec::new();
+        if lists {
+            self.store
+                .set_meta("last_list_attempt_at", &store::ts(self.now()))?;
+            // the time zone and the performances; without them the lists are still walked
+            match self.refresh_catalog().await {
+                Ok(calls) => report.calls += calls,
+                Err(e) => {
+                    tracing::warn!(institution = %self.institution, error = %e, "gate: the access-control catalog or time zone could not be read; the lists are synced without it");
+                    self.record_error("getAccessControlCatalog", &e);
+                }
+            }
+            scopes.extend(self.list_scopes());
         }
         report.event_day = self.event_day();
-        for scope in self.scopes() {
+        if report.event_day {
+            self.store
+                .set_meta("last_event_attempt_at", &store::ts(self.now()))?;
+            scopes.extend(self.event_scopes());
+        }
+        for scope in scopes {
             let (calls, items, complete) = self.walk(&scope, max_pages).await?;
             report.calls += calls;
             report.items += items;

@@ -34,6 +34,9 @@ pub struct GateWeb {
     pub shop: ShopState,
     pub gates: Arc<HashMap<String, Arc<Gate>>>,
     failures: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    /// Password checks at once (each takes 19 MiB and a core for tens of milliseconds): a
+    /// burst of logins waits here instead of taking the match-day server's memory.
+    verifying: Arc<tokio::sync::Semaphore>,
 }
 
 impl GateWeb {
@@ -42,6 +45,7 @@ impl GateWeb {
             shop,
             gates: Arc::new(gates),
             failures: Arc::default(),
+            verifying: Arc::new(tokio::sync::Semaphore::new(2)),
         }
     }
 }
@@ -329,12 +333,19 @@ async fn login(
     {
         let mut failures = web.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures.retain(|_, (at, _)| at.elapsed() < LOCKOUT);
-        if failures.get(&key).is_some_and(|(_, n)| *n >= MAX_FAILURES) {
+        let tries = failures.entry(key.clone()).or_insert((Instant::now(), 0));
+        if tries.1 >= MAX_FAILURES {
             let mut resp = login_page(lang, Some(tr("gate.login.locked", lang)));
             *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             return resp;
         }
+        // counted before the check, so that parallel attempts cannot pass the limit; a
+        // success takes it back
+        tries.1 += 1;
     }
+    let Ok(_permit) = web.verifying.acquire().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, tr("gate.err.store", lang)).into_response();
+    };
     let steward = r
         .gate
         .config
@@ -350,9 +361,6 @@ async fn login(
         .await
         .unwrap_or(false);
     let Some(steward) = steward.filter(|_| ok) else {
-        let mut failures = web.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let e = failures.entry(key).or_insert((Instant::now(), 0));
-        e.1 += 1;
         tracing::warn!(institution = %r.gate.institution, "gate: failed steward login");
         let mut resp = login_page(lang, Some(tr("gate.login.bad", lang)));
         *resp.status_mut() = StatusCode::UNAUTHORIZED;

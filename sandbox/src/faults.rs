@@ -26,4 +26,9 @@ pub struct Faults {
     /// with a shorter timeout sees a timeout for a call that succeeded).
     #[serde(default)]
     pub close_order_delay_ms: u64,
+    /// Every call does its work, then answers only after this many milliseconds (the same as
+    /// `close_order_delay_ms`, for any method: an access-control import that timed out after
+    /// S-360 applied it).
+    #[serde(default)]
+    pub answer_delay_ms: u64,
 }

@@ -164,6 +164,9 @@ pub async fn handle(
     if faults.close_order_delay_ms > 0 && matches!(method.as_str(), "closeOrder" | "notifyOrder") {
         tokio::time::sleep(Duration::from_millis(faults.close_order_delay_ms)).await;
     }
+    if faults.answer_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.answer_delay_ms)).await;
+    }
     let envelope = match result {
         Ok(Value::Object(map)) => {
             let mut out = serde_json::Map::new();

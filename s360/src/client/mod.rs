@@ -464,7 +464,12 @@ impl Client {
                 return Err(Error::RateLimited { retry_after });
             }
             if status.is_server_error() {
-                return Err(Error::Unavailable(format!("HTTP {status}")));
+                // a gateway's 502/504 says nothing of what S-360 behind it did
+                let unknown = matches!(status.as_u16(), 502 | 504);
+                return Err(Error::Unavailable(format!(
+                    "{}HTTP {status}",
+                    if unknown { NO_ANSWER } else { "" }
+                )));
             }
             if !status.is_success() {
                 let text = resp.text().await.unwrap_or_default();
