@@ -33,8 +33,10 @@ pub fn catalog_detailed(
     request_id: Option<i64>,
     detailed: bool,
 ) -> Result<MethodResult, RpcError> {
-    if detailed && !sandbox.catalog_build_ready(&inst.code, request_id) {
-        let id = sandbox.start_or_poll_catalog_build(&inst.code, request_id);
+    // a reseller's channel builds its own catalog (its selection)
+    let key = inst.catalog_key();
+    if detailed && !sandbox.catalog_build_ready(&key, request_id) {
+        let id = sandbox.start_or_poll_catalog_build(&key, request_id);
         return Ok(Ok(json!({
             "statusCode": envelope::IN_PROGRESS,
             "statusDetail": "The catalog is being computed, call again with the same requestId",

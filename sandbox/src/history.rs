@@ -83,7 +83,10 @@ fn count_files(inst: &Institution, req: CountFilesByCriteriaRequest) -> MethodRe
     check_pos(inst, req.point_of_sales_id)?;
     check_range(req.start_date, req.end_date)?;
     let matches = |o: &Order| {
-        in_range(o.created, req.start_date, req.end_date)
+        // the files of the given point of sale (a reseller's channel and the web one share
+        // the institution's orders)
+        req.point_of_sales_id.is_none_or(|p| o.pos_id == p)
+            && in_range(o.created, req.start_date, req.end_date)
             && (req.states.is_empty() || req.states.contains(&file_state(o.state)))
             && req
                 .product_id
@@ -121,6 +124,9 @@ fn list_tickets(inst: &Institution, req: ListTicketsByCriteriaRequest) -> Method
         .filter(|t| t.info.product_id == c.product_id)
         .filter_map(|t| {
             let o = inst.orders.orders.get(&OrderId(t.info.order_id))?;
+            if c.point_of_sales_id.is_some_and(|p| o.pos_id != p) {
+                return None;
+            }
             let sold = o.closed_at?;
             if !in_range(sold, Some(c.start_date), Some(c.end_date)) {
                 return None;
@@ -154,7 +160,7 @@ fn list_tickets(inst: &Institution, req: ListTicketsByCriteriaRequest) -> Method
 
 fn file(inst: &Institution, o: &Order) -> FileData {
     let perf_start = |id| {
-        inst.catalog
+        inst.setup_catalog()
             .products()
             .filter_map(|p| p.event.as_ref())
             .flat_map(|e| e.performances.iter())

@@ -3,6 +3,10 @@
 //! It is a library (the shop embeds it when no S-360 host is configured) and a binary
 //! (`cargo run -p sandbox -- --listen 127.0.0.1:8360`). It keeps state per institution,
 //! enforces the platform's rate limits and can inject faults through an admin endpoint.
+//!
+//! Each institution also has a reseller's dedicated sales channel (seed 000): the operator
+//! `{CODE}_RESELL` sells a selection of the catalog on its own point of sale and pays on the
+//! pending account (see `seed`, `state` and [`pending`]).
 
 mod access_control;
 pub mod admin_tickets;
@@ -16,6 +20,7 @@ mod history;
 pub mod oidc;
 pub mod orders;
 mod pdf;
+pub mod pending;
 mod production;
 pub mod ratelimit;
 mod rpc;
@@ -38,11 +43,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use s360::model::auth::{AuthRequest, AuthResponse, AUTH_PATH};
+use s360::model::catalog::{CatalogData, PosConfigData};
 use s360::Service;
 use serde::Deserialize;
 
 pub use admin_tickets::{AdminError, AdminTicket, CancelCause, Reprinted};
 pub use faults::Faults;
+pub use pending::{PendingAccounts, PendingBalance, PendingEntry};
 pub use ratelimit::Limits;
 use state::Institution;
 
@@ -144,6 +151,8 @@ pub struct Sandbox {
     limiter: ratelimit::RateLimiter,
     faults: RwLock<Faults>,
     catalog_in_progress: RwLock<Option<Duration>>,
+    /// The `getCatalogDetailed` builds in progress, per catalog (`state::catalog_key`: the
+    /// institution's, or a reseller's channel's).
     catalog_builds: Mutex<HashMap<String, (i64, Instant)>>,
     next_request_id: AtomicI64,
     calls: Mutex<HashMap<(Service, String), u64>>,
@@ -205,6 +214,7 @@ impl Sandbox {
             .route("/__admin/tickets", get(admin_tickets::list))
             .route("/__admin/tickets/cancel", post(admin_tickets::cancel))
             .route("/__admin/tickets/reprint", post(admin_tickets::reprint))
+            .route("/__admin/pending-accounts", get(pending::list))
             .route("/healthz", get(|| async { "ok" }))
             .merge(oidc::routes())
             .merge(epc::router())
@@ -233,6 +243,27 @@ impl Sandbox {
         let mut v: Vec<String> = self.institutions.keys().cloned().collect();
         v.sort();
         v
+    }
+
+    /// The point of sale and catalog the operator of a reseller's sales channel (`CUBE_RESELL`)
+    /// sees: the channel's point of sale and the institution's catalog reduced to the
+    /// channel's selection. `None` when `operator` is no channel's.
+    pub fn channel_setup(&self, operator: &str) -> Option<(CatalogData, PosConfigData)> {
+        let inst = self.institution(s360::model::auth::institution_of(operator))?;
+        let mut inst = inst.lock().expect("institution lock");
+        let scope = state::ChannelScope::enter(&mut inst, operator);
+        scope.active()?;
+        Some((scope.catalog.clone(), scope.pos.clone()))
+    }
+
+    /// The key of the catalog `caller` builds with `getCatalogDetailed` (state.rs).
+    fn catalog_key_of(&self, caller: &auth::Caller) -> String {
+        let is_channel = self.institution(&caller.institution).is_some_and(|inst| {
+            let inst = inst.lock().expect("institution lock");
+            inst.channel_of(&caller.operator).is_some()
+        });
+        let channel = is_channel.then_some(caller.operator.as_str());
+        state::catalog_key(&caller.institution, channel)
     }
 
     fn secret_of(&self, operator: &str) -> Option<String> {
@@ -296,44 +327,44 @@ impl Sandbox {
             .or_default() += 1;
     }
 
-    fn is_pending_catalog(&self, inst: &str, request_id: i64) -> bool {
+    fn is_pending_catalog(&self, catalog: &str, request_id: i64) -> bool {
         self.catalog_builds
             .lock()
             .expect("lock")
-            .get(inst)
+            .get(catalog)
             .is_some_and(|(id, _)| *id == request_id)
     }
 
     /// With the simulation off, always ready. With it on, ready once the build started by an
     /// earlier call with this `requestId` has had its time.
-    fn catalog_build_ready(&self, inst: &str, request_id: Option<i64>) -> bool {
+    fn catalog_build_ready(&self, catalog: &str, request_id: Option<i64>) -> bool {
         if self.catalog_in_progress.read().expect("lock").is_none() {
             return true;
         }
         let mut builds = self.catalog_builds.lock().expect("lock");
-        match (builds.get(inst), request_id) {
+        match (builds.get(catalog), request_id) {
             (Some((id, ready_at)), Some(rid)) if *id == rid && Instant::now() >= *ready_at => {
-                builds.remove(inst);
+                builds.remove(catalog);
                 true
             }
             _ => false,
         }
     }
 
-    fn start_or_poll_catalog_build(&self, inst: &str, request_id: Option<i64>) -> i64 {
+    fn start_or_poll_catalog_build(&self, catalog: &str, request_id: Option<i64>) -> i64 {
         let delay = self
             .catalog_in_progress
             .read()
             .expect("lock")
             .unwrap_or_default();
         let mut builds = self.catalog_builds.lock().expect("lock");
-        if let (Some((id, _)), Some(rid)) = (builds.get(inst), request_id) {
+        if let (Some((id, _)), Some(rid)) = (builds.get(catalog), request_id) {
             if *id == rid {
                 return rid;
             }
         }
         let id = request_id.unwrap_or_else(|| self.next_request_id.fetch_add(1, Ordering::Relaxed));
-        builds.insert(inst.to_string(), (id, Instant::now() + delay));
+        builds.insert(catalog.to_string(), (id, Instant::now() + delay));
         id
     }
 

@@ -11,6 +11,9 @@
 //!   waits for `notifyOrder(SUCCESS)` (or `closeOrder`).
 //! - An order cannot change while a payment is IN_PROGRESS or PAID; changing it while a payment
 //!   is WAITING abandons that payment (its page stops accepting cards).
+//! - An order belongs to the point of sale that created it (the web one or a reseller's
+//!   channel, `state.rs`): only it may change, pay or close it. A channel sells its selection
+//!   only, and closes with PENDING_ACCOUNT payments, which `pending.rs` records.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -99,6 +102,9 @@ pub struct Payment {
 #[derive(Debug, Clone)]
 pub struct Order {
     pub id: OrderId,
+    /// The point of sale that created the order (the web one or a reseller's channel); only
+    /// it may change, pay or close the order.
+    pub pos_id: PosId,
     pub secret: String,
     pub order_type: OrderType,
     pub state: OrderState,
@@ -286,8 +292,15 @@ impl Sandbox {
     }
 
     /// Sets `orderAbandonDelay` (seconds) of an institution; false for an unknown code.
+    /// The resellers' channels of the institution get the same delay (they share the web
+    /// point of sale's limits).
     pub fn set_order_abandon_delay(&self, institution: &str, secs: i64) -> bool {
-        self.setup_change(institution, |i| i.pos.order_abandon_delay = secs.max(1))
+        self.setup_change(institution, |i| {
+            i.pos.order_abandon_delay = secs.max(1);
+            for c in &mut i.channels {
+                c.pos.order_abandon_delay = secs.max(1);
+            }
+        })
     }
 
     fn emit_webhook(&self, inst: &Institution, order: &Order) {
@@ -457,11 +470,14 @@ fn standing_capacity(inst: &Institution, perf: PerformanceId, area: AreaId) -> u
         .map_or(0, |s| s.capacity)
 }
 
+/// A performance of the institution's whole catalog (a reseller's channel included: a season
+/// ticket of its selection may hold performances it does not sell alone; sales of single
+/// entries check the selection themselves).
 fn find_performance(
     inst: &Institution,
     id: PerformanceId,
 ) -> Option<(&s360::model::catalog::Product, &Performance)> {
-    inst.catalog.products().find_map(|p| {
+    inst.setup_catalog().products().find_map(|p| {
         p.event
             .as_ref()
             .and_then(|e| e.performances.iter().find(|x| x.id == id))
@@ -505,6 +521,36 @@ fn check_pos(inst: &Institution, pos: Option<PosId>) -> Result<(), BusinessError
         ))),
         Some(_) => Ok(()),
     }
+}
+
+/// A reseller's channel sells its selection only (seed 000): a product of the institution
+/// outside it is refused by name. Always true for the web point of sale.
+fn check_selected(
+    inst: &Institution,
+    product: &s360::model::catalog::Product,
+) -> Result<(), BusinessError> {
+    if inst.product(product.id).is_some() {
+        return Ok(());
+    }
+    Err(BusinessError::invalid(format!(
+        "product {} ({}, id {}) is not sold on point of sale {}: it is not in the channel's selection",
+        product.code,
+        product.external_name.best(&inst.pos.main_language, "en"),
+        product.id,
+        inst.pos.pos_code
+    )))
+}
+
+/// Only the point of sale that created an order may change, pay or close it (OUR DESIGN:
+/// a reseller's channel and the web point of sale share the institution's orders).
+fn check_order_pos(inst: &Institution, o: &Order) -> Result<(), BusinessError> {
+    if o.pos_id == inst.pos.pos_id {
+        return Ok(());
+    }
+    Err(BusinessError::invalid(format!(
+        "order {} belongs to point of sale {}, not to this operator's ({})",
+        o.id, o.pos_id, inst.pos.pos_id
+    )))
 }
 
 fn order_mut(inst: &mut Institution, id: OrderId) -> Result<&mut Order, BusinessError> {
@@ -553,6 +599,7 @@ fn set_purchaser(inst: &mut Institution, id: OrderId, contact: &str) -> MethodRe
 }
 
 fn modifiable(inst: &mut Institution, id: OrderId) -> Result<(), BusinessError> {
+    check_order_pos(inst, order_ref(inst, id)?)?;
     let o = order_mut(inst, id)?;
     if o.state != OrderState::Running {
         return Err(BusinessError::invalid(format!(
@@ -706,7 +753,7 @@ fn create_or_update(inst: &mut Institution, req: CreateOrUpdateOrderRequest) -> 
     for o in &req.composed_product_operations {
         auds.push(o.audience_sub_category_id);
         if let Some(line) = inst
-            .product(o.product_id)
+            .setup_product(o.product_id)
             .and_then(|p| p.package_line.as_ref())
         {
             for p in &line.performance_ids {
@@ -799,6 +846,7 @@ fn create_or_update(inst: &mut Institution, req: CreateOrUpdateOrderRequest) -> 
             order_id,
             Order {
                 id: order_id,
+                pos_id: inst.pos.pos_id,
                 secret: random_hex(16),
                 order_type: req.order_type,
                 state: OrderState::Running,
@@ -966,7 +1014,7 @@ fn item_line(
     pass_op: bool,
 ) -> Result<NewLine, BusinessError> {
     let (product, item, slots) = inst
-        .catalog
+        .setup_catalog()
         .products()
         .find_map(|p| {
             if let Some(pass) = &p.pass {
@@ -980,6 +1028,7 @@ fn item_line(
                 .map(|i| (p, i, &[][..]))
         })
         .ok_or_else(|| BusinessError::not_found(format!("item {item_id}")))?;
+    check_selected(inst, product)?;
     if pass_op && product.pass.is_none() {
         return Err(BusinessError::invalid(format!(
             "item {item_id} is not a pass item: use simpleProductOperations"
@@ -1211,6 +1260,7 @@ fn single_entry_line(
 ) -> Result<NewLine, BusinessError> {
     let (product, perf) = find_performance(inst, o.performance_id)
         .ok_or_else(|| BusinessError::not_found(format!("performance {}", o.performance_id)))?;
+    check_selected(inst, product)?;
     if !product.state.on_sale() || !perf.state.on_sale() {
         return Err(BusinessError::invalid(format!(
             "performance {} is not on sale",
@@ -1276,8 +1326,9 @@ fn composed_line(
     o: &ComposedProductOperation,
 ) -> Result<NewLine, BusinessError> {
     let product = inst
-        .product(o.product_id)
+        .setup_product(o.product_id)
         .ok_or_else(|| BusinessError::not_found(format!("product {}", o.product_id)))?;
+    check_selected(inst, product)?;
     let line = product.package_line.as_ref().ok_or_else(|| {
         BusinessError::invalid(format!(
             "product {} is not a composed product",
@@ -1467,6 +1518,7 @@ fn set_contacts(inst: &mut Institution, req: SetMovementContactDataRequest) -> M
             )));
         }
     }
+    check_order_pos(inst, order_ref(inst, req.order_id)?)?;
     let o = order_mut(inst, req.order_id)?;
     if o.state != OrderState::Running {
         return Err(BusinessError::invalid(format!(
@@ -1615,7 +1667,7 @@ fn order_tickets(inst: &Institution, o: &Order) -> Vec<OrderTicket> {
 fn new_ticket(inst: &Institution, o: &Order, line: &Line, m: &Movement) -> NewTicket {
     let lang = main_language(inst);
     let season_code = inst
-        .catalog
+        .setup_catalog()
         .seasons
         .iter()
         .find(|s| s.products.iter().any(|p| p.id == line.op.product_id))
@@ -1651,7 +1703,7 @@ fn new_ticket(inst: &Institution, o: &Order, line: &Line, m: &Movement) -> NewTi
     let (validity_start, validity_end) = match (line.op.performance_start, line.op.timeslot_id) {
         (Some(start), Some(ts)) => {
             let dur = inst
-                .catalog
+                .setup_catalog()
                 .products()
                 .filter_map(|p| p.pass.as_ref())
                 .flat_map(|p| p.timeslots.iter())
@@ -1661,7 +1713,7 @@ fn new_ticket(inst: &Institution, o: &Order, line: &Line, m: &Movement) -> NewTi
         }
         _ => {
             let days = inst
-                .product(line.op.product_id)
+                .setup_product(line.op.product_id)
                 .and_then(|p| p.pass.as_ref())
                 .and_then(|p| p.validity_days);
             match days {
@@ -1796,6 +1848,7 @@ fn abandon(sb: &Sandbox, inst: &mut Institution, id: OrderId) {
 
 fn close_order(sb: &Sandbox, inst: &mut Institution, req: CloseOrderRequest) -> MethodResult {
     let o = order_ref(inst, req.order_id)?;
+    check_order_pos(inst, o)?;
     match o.state {
         // closing twice answers the same order, without a second sale
         OrderState::Closed => return order_result(inst, req.order_id),
@@ -1816,6 +1869,13 @@ fn close_order(sb: &Sandbox, inst: &mut Institution, req: CloseOrderRequest) -> 
     check_closable(inst, o)?;
     let already_paid = o.payment_state == PaymentState::Paid;
     let sale = o.sale_amount();
+    // a reseller's channel is paid by the reseller, on the pending account (seed 000)
+    if req.payments.is_empty() && !already_paid && sale.0 != 0 && inst.active().is_some() {
+        return Err(BusinessError::invalid(format!(
+            "payments is mandatory on point of sale {}: pay the order's saleAmount {} with its PENDING_ACCOUNT method",
+            inst.pos.pos_code, sale.0
+        )));
+    }
     let mut new_payments = Vec::new();
     let mut waiting = Amount::ZERO;
     if !req.payments.is_empty() {
@@ -1896,11 +1956,16 @@ fn close_order(sb: &Sandbox, inst: &mut Institution, req: CloseOrderRequest) -> 
         req.order_id,
         req.generate_bar_codes.unwrap_or(true),
     );
+    if waiting.0 > 0 {
+        let closed = order_ref(inst, req.order_id)?.closed_at.unwrap_or_else(now);
+        crate::pending::record(inst, req.order_id, waiting, closed);
+    }
     order_result(inst, req.order_id)
 }
 
 fn notify_order(sb: &Sandbox, inst: &mut Institution, req: NotifyOrderRequest) -> MethodResult {
     let o = order_ref(inst, req.order_id)?;
+    check_order_pos(inst, o)?;
     let payment = o
         .payments
         .iter()
@@ -1952,6 +2017,7 @@ fn notify_order(sb: &Sandbox, inst: &mut Institution, req: NotifyOrderRequest) -
 
 fn reopen(inst: &mut Institution, req: ReopenOrderRequest) -> MethodResult {
     let o = order_ref(inst, req.order_id)?;
+    check_order_pos(inst, o)?;
     if o.state != OrderState::Abandonned {
         return Err(BusinessError::invalid(format!(
             "order {} is {}: only an ABANDONNED order can be reopened",
@@ -2018,6 +2084,7 @@ fn create_payments(
         None => None,
     };
     let o = order_ref(inst, req.order_id)?;
+    check_order_pos(inst, o)?;
     if o.state != OrderState::Running {
         return Err(BusinessError::invalid(format!(
             "order {} is {}",

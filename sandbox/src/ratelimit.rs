@@ -1,6 +1,7 @@
 //! S-360's rate limits: a token bucket per (institution, service), 60 calls a minute by default,
 //! counted over every method and version of the service; `getCatalogDetailed` has its own bucket
-//! of one call per 10 minutes on top.
+//! of one call per 10 minutes on top, per catalog (per point of sale: a reseller's channel
+//! builds its own).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -56,6 +57,19 @@ impl RateLimiter {
 
     /// Counts one call; `Err(retry_after)` when over the limit.
     pub fn check(&self, institution: &str, service: Service, method: &str) -> Result<(), Duration> {
+        self.check_for(institution, institution, service, method)
+    }
+
+    /// Like [`RateLimiter::check`], the `getCatalogDetailed` bucket being the one of `catalog`
+    /// (each point of sale builds its own catalog: the institution's code for the web point
+    /// of sale, `{code}/{operator}` for a reseller's channel; OUR DESIGN).
+    pub fn check_for(
+        &self,
+        institution: &str,
+        catalog: &str,
+        service: Service,
+        method: &str,
+    ) -> Result<(), Duration> {
         let limits = self.limits();
         if limits.per_minute == 0 {
             return Ok(());
@@ -69,10 +83,12 @@ impl RateLimiter {
             });
         bucket.try_take(now)?;
         if service == Service::Catalog && method == "getCatalogDetailed" {
-            let mut catalog = self.catalog.lock().expect("catalog lock");
-            let cb = catalog.entry(institution.to_string()).or_insert_with(|| {
-                TokenBucket::per_period(1, limits.catalog_detailed_interval, now)
-            });
+            let mut catalog_buckets = self.catalog.lock().expect("catalog lock");
+            let cb = catalog_buckets
+                .entry(catalog.to_string())
+                .or_insert_with(|| {
+                    TokenBucket::per_period(1, limits.catalog_detailed_interval, now)
+                });
             if let Err(wait) = cb.try_take(now) {
                 bucket.give_back(now);
                 return Err(wait);

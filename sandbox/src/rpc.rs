@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::{self, Caller};
-use crate::state::Institution;
+use crate::state::{ChannelScope, Institution};
 use crate::{catalog, Sandbox};
 
 /// What a method answers: a payload to wrap in a success envelope, or a business error.
@@ -144,14 +144,22 @@ pub async fn handle(
             .map_err(|e| RpcError::BadRequest(format!("malformed JSON: {e}")))?
     };
     let request_id = body.get("requestId").and_then(Value::as_i64);
+    // Each point of sale builds its own catalog (a reseller's channel its selection): the
+    // cache of builds and the 10-minute limit are per catalog, the per-minute limit per
+    // institution.
+    let catalog_key = if svc == Service::Catalog && method == "getCatalogDetailed" {
+        sandbox.catalog_key_of(&caller)
+    } else {
+        caller.institution.clone()
+    };
     // A poll for a catalog being built is not a new getCatalogDetailed call.
     let polling = svc == Service::Catalog
         && method == "getCatalogDetailed"
-        && request_id.is_some_and(|id| sandbox.is_pending_catalog(&caller.institution, id));
+        && request_id.is_some_and(|id| sandbox.is_pending_catalog(&catalog_key, id));
     let counted_method = if polling { "poll" } else { method.as_str() };
     sandbox
         .limiter
-        .check(&caller.institution, svc, counted_method)
+        .check_for(&caller.institution, &catalog_key, svc, counted_method)
         .map_err(|wait| RpcError::RateLimited(status, wait))?;
     if let Some(rate) = faults.error_rate.get(svc.name()) {
         if rand::random_range(0..100u8) < *rate {
@@ -198,9 +206,13 @@ fn dispatch(
     let inst_lock = sandbox
         .institution(&caller.institution)
         .ok_or(RpcError::Unauthorized)?;
-    let mut inst = inst_lock.lock().expect("institution lock");
-    let inst: &mut Institution = &mut inst;
-    crate::orders::expire_due(sandbox, inst);
+    let mut guard = inst_lock.lock().expect("institution lock");
+    crate::orders::expire_due(sandbox, &mut guard);
+    // The operator of a reseller's channel acts on the channel: its point of sale and its
+    // selection are swapped in until `scope` drops, on every path out of this function
+    // (state.rs). Stock, orders, contacts and tickets stay the institution's.
+    let mut scope = ChannelScope::enter(&mut guard, &caller.operator);
+    let inst: &mut Institution = &mut scope;
     let unknown = || RpcError::NotFound(format!("no method {method} in {svc}"));
     match svc {
         Service::Catalog => match method {

@@ -2,6 +2,23 @@
 //!
 //! Everything is generated relative to the sandbox's start date so that the demo always sells
 //! future dates. Ids are stable across restarts (they depend on the seed layout, not on time).
+//!
+//! ## Reseller sales channels (seed 000, OUR DESIGN)
+//!
+//! Besides its web point of sale (operator `{CODE}_WEB`), every institution has a reseller's
+//! dedicated sales channel ([`ChannelSeed`]): its own virtual operator `{CODE}_RESELL` (the
+//! same secret as the institution's other operators), its own point of sale (`posCode`
+//! `{CODE}_RESELL`, `posType`/`salesChannelCode` `RESELLER`, the web POS's limits, no booking
+//! fee, the product families of its selection, and one payment method: the institution's
+//! PENDING_ACCOUNT method, same id) and a *selection* of the institution's products. Its
+//! catalog is the institution's catalog filtered to the selection (topics left empty go too).
+//! Stock, orders, contacts and tickets are the institution's: the channel sells the same seats.
+//!
+//! | institution | channel operator | selection (product codes) | left out |
+//! |---|---|---|---|
+//! | MOSA | `MOSA_RESELL` | `VISIT` (visit pass with time slots), `YEARPASS` (open pass) | `AUDIO` (audio guide, a service) |
+//! | CUBE | `CUBE_RESELL` | `NUTCRACKER`, `TRAVIATA` (event performances) | `HAMLET` (event), `SUBS4` (subscription) |
+//! | PLAY | `PLAY_RESELL` | `MATCH01`…`MATCH10` (matches), `SEASON` (season ticket) | nothing: every match is part of the season ticket, whose page needs each match's availability |
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use s360::ids::*;
@@ -60,6 +77,97 @@ pub struct InstitutionSeed {
     /// FIRSTNAME, LASTNAME, ID_NUMBER, BIRTHDATE, COUNTRY_CODE; the institution decides,
     /// seed 002). Seeded: PLAY sends them, MOSA and CUBE do not.
     pub access_control_holder_data: bool,
+    /// The resellers' dedicated sales channels (see the module doc).
+    pub channels: Vec<ChannelSeed>,
+}
+
+/// A reseller's dedicated sales channel at an institution (seed 000, OUR DESIGN): its virtual
+/// operator, its point of sale and the products it may sell.
+#[derive(Debug, Clone)]
+pub struct ChannelSeed {
+    /// The channel's virtual operator (`CUBE_RESELL`); it must be one of the institution's
+    /// operators.
+    pub operator: String,
+    /// What the back office calls the channel ("Reseller channel").
+    pub name: String,
+    pub pos: PosConfigData,
+    /// The products on sale on the channel, in catalog order.
+    pub selection: Vec<ProductId>,
+}
+
+/// The operator suffix of the resellers' channels: `{CODE}_RESELL`.
+pub const RESELLER_SUFFIX: &str = "_RESELL";
+
+/// `catalog` reduced to the products of `selection` (their seasons, tariffs and venues stay;
+/// topics no selected product uses go).
+pub fn selected(catalog: &CatalogData, selection: &[ProductId]) -> CatalogData {
+    let mut out = catalog.clone();
+    for season in &mut out.seasons {
+        season.products.retain(|p| selection.contains(&p.id));
+        let used: Vec<TopicId> = season
+            .products
+            .iter()
+            .flat_map(|p| p.topic_ids.iter().copied())
+            .collect();
+        season.topics.retain(|t| used.contains(&t.id));
+    }
+    out
+}
+
+/// The reseller's channel of an institution: a point of sale cloned from the web one (same
+/// organisation, currency, languages, limits) with new ids allocated from `ids` (after every
+/// other id of the seed, so that adding the channel moved none), no charge, the product
+/// families of the selection and the institution's PENDING_ACCOUNT payment method only.
+fn reseller_channel(
+    ids: &mut Ids,
+    web: &PosConfigData,
+    catalog: &CatalogData,
+    codes: &[&str],
+) -> ChannelSeed {
+    let operator = format!("{}{RESELLER_SUFFIX}", web.instit_code);
+    let selection: Vec<ProductId> = catalog
+        .products()
+        .filter(|p| codes.contains(&p.code.as_str()))
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(selection.len(), codes.len(), "every selected code exists");
+    let families: Vec<ProductFamilyType> = catalog
+        .products()
+        .filter(|p| selection.contains(&p.id))
+        .map(|p| p.product_family_type)
+        .collect();
+    let pending = web
+        .payment_methods
+        .iter()
+        .find(|m| m.payment_type == "PENDING_ACCOUNT")
+        .cloned()
+        .map(|m| PaymentMethod { rank: 1, ..m })
+        .expect("the web POS defines the PENDING_ACCOUNT method");
+    let pos = PosConfigData {
+        pos_id: PosId(ids.next()),
+        pos_code: operator.clone(),
+        pos_type: "RESELLER".into(),
+        sales_channel_id: SalesChannelId(ids.next()),
+        sales_channel_code: "RESELLER".into(),
+        virtual_operator_name: operator.clone(),
+        guest_login_available: false,
+        contact_account_creation_allowed: false,
+        charges: vec![],
+        product_families: web
+            .product_families
+            .iter()
+            .filter(|f| families.contains(&f.product_family_type))
+            .cloned()
+            .collect(),
+        payment_methods: vec![pending],
+        ..web.clone()
+    };
+    ChannelSeed {
+        operator,
+        name: "Reseller channel".into(),
+        pos,
+        selection,
+    }
 }
 
 fn t(en: &str, fr: &str, de: &str) -> Translations {
@@ -501,17 +609,20 @@ pub fn mosa() -> InstitutionSeed {
             ),
         ],
     );
+    let catalog = CatalogData {
+        seasons: vec![s],
+        physical_configurations: vec![],
+    };
+    let channel = reseller_channel(ids, &pos, &catalog, &["VISIT", "YEARPASS"]);
     InstitutionSeed {
         code: "MOSA".into(),
-        operators: vec![operator("MOSA_WEB")],
+        operators: vec![operator("MOSA_WEB"), operator(&channel.operator)],
         pos,
-        catalog: CatalogData {
-            seasons: vec![s],
-            physical_configurations: vec![],
-        },
+        catalog,
         venues: vec![],
         item_quotas: vec![(audio_id, 200)],
         access_control_holder_data: false,
+        channels: vec![channel],
     }
 }
 
@@ -788,17 +899,20 @@ pub fn cube() -> InstitutionSeed {
             ),
         ],
     );
+    let catalog = CatalogData {
+        seasons: vec![s],
+        physical_configurations: vec![venue.config.clone()],
+    };
+    let channel = reseller_channel(ids, &pos, &catalog, &["NUTCRACKER", "TRAVIATA"]);
     InstitutionSeed {
         code: "CUBE".into(),
-        operators: vec![operator("CUBE_WEB")],
+        operators: vec![operator("CUBE_WEB"), operator(&channel.operator)],
         pos,
-        catalog: CatalogData {
-            seasons: vec![s],
-            physical_configurations: vec![venue.config.clone()],
-        },
+        catalog,
         venues: vec![venue],
         item_quotas: vec![],
         access_control_holder_data: false,
+        channels: vec![channel],
     }
 }
 
@@ -1039,17 +1153,23 @@ pub fn play() -> InstitutionSeed {
             ),
         ],
     );
+    let catalog = CatalogData {
+        seasons: vec![s],
+        physical_configurations: vec![venue.config.clone()],
+    };
+    let codes: Vec<String> = catalog.products().map(|p| p.code.clone()).collect();
+    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+    // every match is part of the season ticket: the channel sells them all
+    let channel = reseller_channel(ids, &pos, &catalog, &codes);
     InstitutionSeed {
         code: "PLAY".into(),
-        operators: vec![operator("PLAY_WEB")],
+        operators: vec![operator("PLAY_WEB"), operator(&channel.operator)],
         pos,
-        catalog: CatalogData {
-            seasons: vec![s],
-            physical_configurations: vec![venue.config.clone()],
-        },
+        catalog,
         venues: vec![venue],
         item_quotas: vec![],
         access_control_holder_data: true,
+        channels: vec![channel],
     }
 }
 
@@ -1082,6 +1202,46 @@ mod tests {
             .map(|p| p.timeslots.len())
             .sum::<usize>();
         assert!(slots >= 50 * 16, "{slots} slots");
+    }
+
+    #[test]
+    fn every_institution_has_a_reseller_channel() {
+        let mut pos_ids = std::collections::HashSet::new();
+        for inst in all() {
+            let [c] = inst.channels.as_slice() else {
+                panic!("{}: one channel", inst.code)
+            };
+            assert_eq!(c.operator, format!("{}_RESELL", inst.code));
+            assert!(inst.operators.iter().any(|o| o.code == c.operator));
+            assert!(pos_ids.insert(inst.pos.pos_id) && pos_ids.insert(c.pos.pos_id));
+            // allocated after every other id of the seed
+            assert!(c.pos.pos_id.0 > inst.pos.pos_id.0);
+            assert!(inst.catalog.products().all(|p| p.id.0 < c.pos.pos_id.0));
+            assert_ne!(c.pos.sales_channel_id, inst.pos.sales_channel_id);
+            assert_eq!(c.pos.order_abandon_delay, inst.pos.order_abandon_delay);
+            let [m] = c.pos.payment_methods.as_slice() else {
+                panic!("{}: one payment method", inst.code)
+            };
+            assert_eq!(m.payment_type, "PENDING_ACCOUNT");
+            assert!(inst.pos.payment_methods.iter().any(|w| w.id == m.id));
+            let cat = selected(&inst.catalog, &c.selection);
+            let codes: Vec<&str> = cat.products().map(|p| p.code.as_str()).collect();
+            let want: Vec<String> = match inst.code.as_str() {
+                "MOSA" => vec!["VISIT".into(), "YEARPASS".into()],
+                "CUBE" => vec!["NUTCRACKER".into(), "TRAVIATA".into()],
+                _ => (1..=10)
+                    .map(|i| format!("MATCH{i:02}"))
+                    .chain(["SEASON".to_string()])
+                    .collect(),
+            };
+            assert_eq!(codes, want, "{}", inst.code);
+            // the families of the selection only
+            for f in &c.pos.product_families {
+                assert!(cat
+                    .products()
+                    .any(|p| p.product_family_type == f.product_family_type));
+            }
+        }
     }
 
     #[test]

@@ -312,7 +312,7 @@ fn order_of(inst: &Institution, id: OrderId) -> Result<&Order, BusinessError> {
 /// The earliest performance or time slot of an order.
 fn first_date(inst: &Institution, o: &Order) -> Option<DateTime<FixedOffset>> {
     let perf_start = |id| {
-        inst.catalog
+        inst.setup_catalog()
             .products()
             .filter_map(|p| p.event.as_ref())
             .flat_map(|e| e.performances.iter())
@@ -586,6 +586,12 @@ fn running_and_open(o: &Order) -> Result<(), BusinessError> {
 
 fn create_shipment(inst: &mut Institution, req: CreateShipmentRequest) -> MethodResult {
     let o = order_of(inst, req.order_id)?;
+    if o.pos_id != inst.pos.pos_id {
+        return Err(BusinessError::invalid(format!(
+            "order {} belongs to point of sale {}, not to this operator's ({})",
+            o.id, o.pos_id, inst.pos.pos_id
+        )));
+    }
     running_and_open(o)?;
     let purchaser_email = o
         .purchaser

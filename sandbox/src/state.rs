@@ -1,4 +1,12 @@
-//! The sandbox's state per institution: catalog, setup date, stock.
+//! The sandbox's state per institution: catalog, setup date, stock, and the resellers' sales
+//! channels.
+//!
+//! A channel (seed 000, see `seed.rs`) has its own point of sale and a selection of the
+//! institution's catalog, and shares everything else (stock, orders, contacts, tickets). A call
+//! of the channel's operator runs inside a [`ChannelScope`]: the channel's point of sale and
+//! catalog are swapped into [`Institution::pos`] and [`Institution::catalog`] for the duration
+//! of the call, so every method sees the channel's, and swapped back when the scope ends
+//! (whatever the method answered, and on a panic too).
 
 use std::collections::HashMap;
 
@@ -7,7 +15,7 @@ use s360::ids::*;
 use s360::model::availability::{AvailabilityItem, AvailabilityLevel, DEFAULT_ALERT_RATIO_PERCENT};
 use s360::model::catalog::{CatalogData, PosConfigData, Product};
 
-use crate::seed::{InstitutionSeed, Operator, Venue};
+use crate::seed::{ChannelSeed, InstitutionSeed, Operator, Venue};
 
 /// What a unit of stock is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +70,94 @@ pub struct Institution {
     pub shipments: crate::shipment::ShipmentBook,
     /// Whether the access-control lists carry the holders' data (`holderData`, §11).
     pub access_control_holder_data: bool,
+    /// The resellers' dedicated sales channels.
+    pub channels: Vec<Channel>,
+    /// The channel whose point of sale and catalog are swapped in (inside a
+    /// [`ChannelScope`]); `None` outside one and for the web operators.
+    pub active_channel: Option<usize>,
+    /// The orders closed with a PENDING_ACCOUNT payment (what resellers owe).
+    pub pending_accounts: Vec<crate::pending::PendingEntry>,
+}
+
+/// A reseller's sales channel at an institution (seed 000, OUR DESIGN).
+///
+/// While its scope is active ([`Institution::active_channel`]), `pos` and `catalog` hold the
+/// institution's own (web) point of sale and full catalog: they were swapped.
+#[derive(Debug)]
+pub struct Channel {
+    /// The channel's virtual operator (`CUBE_RESELL`).
+    pub operator: String,
+    /// What the back office calls it.
+    pub name: String,
+    pub pos: PosConfigData,
+    /// The products on sale on the channel.
+    pub selection: Vec<ProductId>,
+    /// The institution's catalog reduced to `selection`.
+    pub catalog: CatalogData,
+    /// The `last_setup_update` `catalog` was derived at (it is derived again after a setup
+    /// change).
+    synced: DateTime<FixedOffset>,
+}
+
+impl Channel {
+    fn from_seed(seed: ChannelSeed, catalog: &CatalogData, at: DateTime<FixedOffset>) -> Self {
+        Channel {
+            catalog: crate::seed::selected(catalog, &seed.selection),
+            operator: seed.operator,
+            name: seed.name,
+            pos: seed.pos,
+            selection: seed.selection,
+            synced: at,
+        }
+    }
+}
+
+/// The calls of a channel's operator: the channel's point of sale and catalog are the
+/// institution's for as long as the scope lives (see the module doc). Dereferences to the
+/// institution.
+pub struct ChannelScope<'a> {
+    inst: &'a mut Institution,
+    channel: Option<usize>,
+}
+
+impl<'a> ChannelScope<'a> {
+    /// Enters the channel of `operator`, if it is a channel's operator (otherwise the scope
+    /// changes nothing).
+    pub fn enter(inst: &'a mut Institution, operator: &str) -> Self {
+        let channel = if inst.active_channel.is_none() {
+            inst.channel_of(operator)
+        } else {
+            None
+        };
+        if let Some(i) = channel {
+            inst.sync_channel(i);
+            inst.swap_channel(i);
+            inst.active_channel = Some(i);
+        }
+        ChannelScope { inst, channel }
+    }
+}
+
+impl std::ops::Deref for ChannelScope<'_> {
+    type Target = Institution;
+    fn deref(&self) -> &Institution {
+        self.inst
+    }
+}
+
+impl std::ops::DerefMut for ChannelScope<'_> {
+    fn deref_mut(&mut self) -> &mut Institution {
+        self.inst
+    }
+}
+
+impl Drop for ChannelScope<'_> {
+    fn drop(&mut self) {
+        if let Some(i) = self.channel {
+            self.inst.swap_channel(i);
+            self.inst.active_channel = None;
+        }
+    }
 }
 
 impl Institution {
@@ -126,6 +222,11 @@ impl Institution {
             owner.insert(key, *pid);
         }
         let product_updated = seed.catalog.products().map(|p| (p.id, started)).collect();
+        let channels = seed
+            .channels
+            .into_iter()
+            .map(|c| Channel::from_seed(c, &seed.catalog, started))
+            .collect();
         Institution {
             code: seed.code,
             operators: seed.operators,
@@ -142,6 +243,65 @@ impl Institution {
             orders: crate::orders::OrderBook::new(order_base),
             shipments: crate::shipment::ShipmentBook::new(ticket_space),
             access_control_holder_data: seed.access_control_holder_data,
+            channels,
+            active_channel: None,
+            pending_accounts: Vec::new(),
+        }
+    }
+
+    /// The index of the channel whose operator is `operator`.
+    pub fn channel_of(&self, operator: &str) -> Option<usize> {
+        self.channels.iter().position(|c| c.operator == operator)
+    }
+
+    /// Derives the channel's catalog again when the setup changed since it was derived (only
+    /// outside a scope: the institution's catalog must be in place).
+    fn sync_channel(&mut self, i: usize) {
+        if self.active_channel.is_some() {
+            return;
+        }
+        let at = self.last_setup_update;
+        if let Some(c) = self.channels.get_mut(i) {
+            if c.synced != at {
+                c.catalog = crate::seed::selected(&self.catalog, &c.selection);
+                c.synced = at;
+            }
+        }
+    }
+
+    fn swap_channel(&mut self, i: usize) {
+        if let Some(c) = self.channels.get_mut(i) {
+            std::mem::swap(&mut self.pos, &mut c.pos);
+            std::mem::swap(&mut self.catalog, &mut c.catalog);
+        }
+    }
+
+    /// The institution's whole catalog, whichever point of sale is calling: for what the
+    /// selection does not restrict (the performances of a season ticket, the data printed on
+    /// a ticket, the dates of an order already made).
+    pub fn setup_catalog(&self) -> &CatalogData {
+        match self.active_channel.and_then(|i| self.channels.get(i)) {
+            Some(c) => &c.catalog,
+            None => &self.catalog,
+        }
+    }
+
+    /// A product of the institution's whole catalog ([`Institution::setup_catalog`]).
+    pub fn setup_product(&self, id: ProductId) -> Option<&Product> {
+        self.setup_catalog().products().find(|p| p.id == id)
+    }
+
+    /// The operator's channel, when the calling operator is a channel's.
+    pub fn active(&self) -> Option<&Channel> {
+        self.active_channel.and_then(|i| self.channels.get(i))
+    }
+
+    /// Which catalog a `getCatalogDetailed` builds (its cache and its rate limit): the
+    /// institution's code for the web point of sale, `{code}/{operator}` for a channel.
+    pub fn catalog_key(&self) -> String {
+        match self.active() {
+            Some(c) => catalog_key(&self.code, Some(&c.operator)),
+            None => catalog_key(&self.code, None),
         }
     }
 
@@ -202,6 +362,14 @@ impl Institution {
     }
 }
 
+/// See [`Institution::catalog_key`].
+pub fn catalog_key(institution: &str, channel_operator: Option<&str>) -> String {
+    match channel_operator {
+        Some(op) => format!("{institution}/{op}"),
+        None => institution.to_string(),
+    }
+}
+
 fn level_item(
     product: &Product,
     performance_id: Option<PerformanceId>,
@@ -227,5 +395,63 @@ fn level_item(
         quota: None,
         availability_level: level,
         availability_color: level.color(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(c: &CatalogData) -> Vec<String> {
+        c.products().map(|p| p.code.clone()).collect()
+    }
+
+    #[test]
+    fn a_channel_scope_swaps_in_and_always_back() {
+        let mut inst = Institution::from_seed(crate::seed::cube());
+        let web = inst.pos.clone();
+        let full = codes(&inst.catalog);
+        {
+            let scope = ChannelScope::enter(&mut inst, "CUBE_RESELL");
+            assert_eq!(scope.pos.pos_code, "CUBE_RESELL");
+            assert_eq!(codes(&scope.catalog), ["NUTCRACKER", "TRAVIATA"]);
+            assert_eq!(codes(scope.setup_catalog()), full);
+            assert_eq!(scope.catalog_key(), "CUBE/CUBE_RESELL");
+        }
+        assert_eq!(inst.pos, web);
+        assert_eq!(codes(&inst.catalog), full);
+        assert_eq!(inst.active_channel, None);
+        {
+            let scope = ChannelScope::enter(&mut inst, "CUBE_WEB");
+            assert_eq!(scope.pos, web);
+            assert_eq!(scope.catalog_key(), "CUBE");
+        }
+        // a method that panics inside the scope leaves the institution as it was
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _scope = ChannelScope::enter(&mut inst, "CUBE_RESELL");
+            panic!("a bug in a method");
+        }));
+        assert!(r.is_err());
+        assert_eq!(inst.pos, web);
+        assert_eq!(codes(&inst.catalog), full);
+        assert_eq!(inst.active_channel, None);
+    }
+
+    #[test]
+    fn the_selection_follows_setup_changes() {
+        let mut inst = Institution::from_seed(crate::seed::cube());
+        let _ = ChannelScope::enter(&mut inst, "CUBE_RESELL");
+        for p in inst.catalog.seasons[0].products.iter_mut() {
+            if p.code == "TRAVIATA" {
+                p.state = s360::model::catalog::EntityState::Suspended;
+            }
+        }
+        inst.bump_setup();
+        let scope = ChannelScope::enter(&mut inst, "CUBE_RESELL");
+        let traviata = scope.catalog.products().find(|p| p.code == "TRAVIATA");
+        assert_eq!(
+            traviata.map(|p| p.state),
+            Some(s360::model::catalog::EntityState::Suspended)
+        );
     }
 }

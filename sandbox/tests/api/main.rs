@@ -11,5 +11,6 @@ mod history;
 mod http;
 mod oidc;
 mod orders;
+mod reseller;
 mod shipment;
 mod tickets;
