@@ -12,6 +12,16 @@ const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
 // buyers log in there; MOSA and CUBE keep S-360 as their identity provider. Its port follows
 // the shop's (3202 -> 3302) so that runs on different shop ports never share a provider.
 const oidcPort = Number(process.env.OIDC_E2E_PORT ?? port + 100);
+// localstripe, the fake Stripe of the reseller storefronts (PyPI, installed and patched by
+// scripts/common.sh's ensure_localstripe; scripts/test.sh passes LOCALSTRIPE_BIN): its port
+// follows the shop's as well (3100 -> 3300). It starts empty (--from-scratch), answers any
+// sk_test_/pk_test_ key and serves its fake Stripe.js at /js.stripe.com/v3/ (also the
+// readiness URL). It listens on every interface: it has no host option.
+const stripePort = Number(process.env.STRIPE_E2E_PORT ?? port + 200);
+const stripeApiBase = `http://127.0.0.1:${stripePort}`;
+const localstripeBin =
+  process.env.LOCALSTRIPE_BIN ??
+  path.join(process.env.CARGO_TARGET_DIR ?? '../target', 'localstripe-venv/bin/localstripe');
 // The sandbox's admin API (fault injection) for journeys such as cart expiry; the tests read
 // the same variable. A fresh data dir per run for the registry of started payments (workers
 // inherit the environment, so they all see the same values).
@@ -68,6 +78,15 @@ export default defineConfig({
       env: { OIDC_PORT: String(oidcPort), SHOP_E2E_PORT: String(port) },
     },
     {
+      command: `"${localstripeBin}" --port ${stripePort} --from-scratch`,
+      url: `${stripeApiBase}/js.stripe.com/v3/`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      // its access log (a line per request) only on demand
+      stdout: 'ignore',
+      stderr: process.env.LOCALSTRIPE_LOG ? 'pipe' : 'ignore',
+    },
+    {
       command: bin,
       url: `http://127.0.0.1:${port}/readyz`,
       timeout: 60_000,
@@ -90,6 +109,8 @@ export default defineConfig({
         SHOP_OIDC_PLAY_SCOPES: 'email profile',
         // every journey buys from 127.0.0.1: the per-client hold limit is tested in Rust
         SHOP_HOLDS_PER_CLIENT: '0',
+        // the reseller storefronts pay through localstripe
+        SHOP_STRIPE_API_BASE: stripeApiBase,
       },
     },
   ],

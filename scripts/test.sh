@@ -14,6 +14,10 @@ cargo clippy -p frontend --all-targets --quiet -- -D warnings
 cargo clippy -p server --no-default-features --quiet -- -D warnings  # the production build, no sandbox
 
 apt_install redis-server  # the Redis session-store test starts its own redis-server
+# localstripe, the fake Stripe: the reseller's Stripe tests start their own, and so does
+# Playwright (end2end/playwright.config.ts), both through LOCALSTRIPE_BIN
+ensure_localstripe
+export LOCALSTRIPE_BIN
 log "Rust tests (unit, contract and integration)"
 if cargo nextest --version >/dev/null 2>&1; then
   # one process per test; a hung test is killed after 3 minutes (.config/nextest.toml)
