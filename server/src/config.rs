@@ -142,6 +142,9 @@ pub struct Settings {
     pub holds_per_client: u32,
     /// Every institution is served over https: responses carry `Strict-Transport-Security`.
     pub hsts: bool,
+    /// Reseller storefronts (`[[resellers]]`, seed 000). With the embedded sandbox and none
+    /// configured: the demo reseller on `resell.localhost` ([`sandbox_reseller`]).
+    pub resellers: Vec<reseller::ResellerConfig>,
 }
 
 /// A secret setting: `Debug` prints `<redacted>`.
@@ -181,6 +184,8 @@ struct FileConfig {
     holds_per_client: Option<u32>,
     #[serde(default)]
     tenants: Vec<TenantConfig>,
+    #[serde(default)]
+    resellers: Vec<reseller::ResellerConfig>,
 }
 
 /// The three demo institutions of the sandbox, with their brands.
@@ -291,6 +296,71 @@ fn demo_gate(code: &str) -> Option<gate::GateConfig> {
     })
 }
 
+/// The embedded sandbox's demo reseller, "Lakeside Tickets" on `resell.localhost`: CUBE's
+/// performances (its own tickets built from the barcode) and MOSA's visits and passes (S-360's
+/// PDF, MOSA agreed), paid through Stripe at `stripe_api` (localstripe, started by the run and
+/// test commands); back office `office` / `office-demo`.
+pub fn sandbox_reseller(secret: &str, stripe_api: String) -> reseller::ResellerConfig {
+    use reseller::config::{Family, InstitutionConfig, StaffConfig, StripeConfig};
+    static DEMO_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DEMO_HASH
+        .get_or_init(|| gate::config::hash_password("office-demo"))
+        .clone();
+    let js_url = format!("{}/js.stripe.com/v3/", stripe_api.trim_end_matches('/'));
+    reseller::ResellerConfig {
+        code: "LAKE".into(),
+        name: "Lakeside Tickets".into(),
+        hosts: vec!["resell.localhost".into()],
+        branding: shop::model::Branding {
+            brand_color: "#0f5e6b".into(),
+            on_brand_color: "#ffffff".into(),
+            accent_color: "#0f5e6b".into(),
+            logo: Some("/brands/lake.svg".into()),
+            footer_links: vec![
+                shop::model::FooterLink {
+                    label: "Terms of sale".into(),
+                    href: "https://lakeside.example/terms".into(),
+                },
+                shop::model::FooterLink {
+                    label: "Privacy".into(),
+                    href: "https://lakeside.example/privacy".into(),
+                },
+            ],
+        },
+        languages: vec!["en".into(), "fr".into(), "de".into()],
+        currency: "CHF".into(),
+        institutions: vec![
+            InstitutionConfig {
+                code: "CUBE".into(),
+                operator: "CUBE_RESELL".into(),
+                secret: secret.into(),
+                families: vec![Family::Event],
+                s360_pdf: false,
+            },
+            InstitutionConfig {
+                code: "MOSA".into(),
+                operator: "MOSA_RESELL".into(),
+                secret: secret.into(),
+                families: vec![Family::VisitPass, Family::Simple],
+                s360_pdf: true,
+            },
+        ],
+        create_contacts: false,
+        stripe: StripeConfig {
+            api_base: stripe_api,
+            js_url,
+            publishable_key: "pk_test_lakeside".into(),
+            secret_key: "sk_test_lakeside".into(),
+            webhook_secret: "whsec_lakeside_demo".into(),
+        },
+        staff: vec![StaffConfig {
+            name: "office".into(),
+            password_hash: hash,
+        }],
+        public_origin: None,
+    }
+}
+
 /// Why a configuration without `S360_BASE_URL` is refused by a build without the embedded
 /// sandbox (`cargo build -p server --no-default-features`, for production).
 pub const NO_EMBEDDED_SANDBOX: &str = "S360_BASE_URL: required: it is not set and this build \
@@ -354,6 +424,7 @@ impl Settings {
         let operator = env("S360_OPERATOR");
         let secret = env("S360_SECRET");
         let mut tenants = file.tenants;
+        let mut resellers = file.resellers;
         let backend = match base_url {
             Some(url) => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -404,6 +475,13 @@ impl Settings {
                     tenants = sandbox_tenants(
                         &env("SANDBOX_OPERATOR_SECRET").unwrap_or_else(|| "sandbox".into()),
                     );
+                }
+                if resellers.is_empty() {
+                    resellers = vec![sandbox_reseller(
+                        &env("SANDBOX_OPERATOR_SECRET").unwrap_or_else(|| "sandbox".into()),
+                        env("SHOP_STRIPE_API_BASE")
+                            .unwrap_or_else(|| "http://127.0.0.1:8420".into()),
+                    )];
                 }
                 Backend::EmbeddedSandbox { listen }
             }
@@ -478,6 +556,27 @@ impl Settings {
             };
             if let Some(v) = value {
                 t.public_origin = Some(public_origin(&v).map_err(|e| format!("{setting}: {e}"))?);
+            }
+        }
+
+        for r in &mut resellers {
+            if let Some(base) = env(&format!(
+                "SHOP_STRIPE_API_BASE_{}",
+                r.code.to_ascii_uppercase()
+            )) {
+                r.stripe.api_base = base;
+            }
+            r.validate()?;
+            for i in &r.institutions {
+                if !tenants.iter().any(|t| t.code == i.code) {
+                    tracing::info!(reseller = %r.code, institution = %i.code, "the reseller sells for an institution this shop does not serve itself");
+                }
+            }
+            if let Some(o) = r.public_origin.take() {
+                r.public_origin = Some(
+                    public_origin(&o)
+                        .map_err(|e| format!("resellers.public_origin ({}): {e}", r.code))?,
+                );
             }
         }
 
@@ -653,6 +752,7 @@ impl Settings {
             metrics_token,
             holds_per_client,
             hsts: all_https,
+            resellers,
         })
     }
 }

@@ -17,6 +17,30 @@ pub fn content_security_policy(s360_origin: &str) -> String {
     )
 }
 
+/// The policy with a card payment provider's origins (Stripe.js and its API) allowed to run
+/// scripts, frames and requests: the reseller's pay page loads the provider's script, which
+/// talks to its API and may show 3-D Secure in a frame.
+pub fn with_payment_provider(csp: &str, origins: &[String]) -> String {
+    let mut origins: Vec<&str> = origins.iter().map(String::as_str).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    if origins.is_empty() {
+        return csp.to_string();
+    }
+    let extra = origins.join(" ");
+    csp.split("; ")
+        .map(|d| {
+            let name = d.split(' ').next().unwrap_or("");
+            if matches!(name, "script-src" | "frame-src" | "connect-src") {
+                format!("{d} {extra}")
+            } else {
+                d.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `scheme://host[:port]` of a URL.
 pub fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));

@@ -20,8 +20,21 @@ pub struct HostPolicy {
 
 impl HostPolicy {
     /// The configured hosts of every institution and the host of its public origin.
-    pub fn new(strict: bool, tenants: &[crate::config::TenantConfig]) -> HostPolicy {
+    pub fn new(
+        strict: bool,
+        tenants: &[crate::config::TenantConfig],
+        resellers: &[reseller::ResellerConfig],
+    ) -> HostPolicy {
         let mut known = HashSet::new();
+        for r in resellers {
+            for h in &r.hosts {
+                known.insert(host_name(h));
+            }
+            if let Some(origin) = &r.public_origin {
+                let authority = origin.split("://").nth(1).unwrap_or(origin);
+                known.insert(host_name(authority));
+            }
+        }
         for t in tenants {
             for h in &t.hosts {
                 known.insert(host_name(h));
@@ -91,14 +104,14 @@ mod tests {
             public_origin: Some("https://shop.mosa.example:8443".into()),
             ..Default::default()
         };
-        let strict = HostPolicy::new(true, std::slice::from_ref(&tenant));
+        let strict = HostPolicy::new(true, std::slice::from_ref(&tenant), &[]);
         assert!(strict.allows(Some("tickets.mosa.example")));
         assert!(strict.allows(Some("TICKETS.mosa.example.:443")));
         assert!(strict.allows(Some("shop.mosa.example:8443")));
         assert!(!strict.allows(Some("evil.example")));
         assert!(!strict.allows(Some("mosa.evil.example")));
         assert!(!strict.allows(None));
-        let open = HostPolicy::new(false, &[tenant]);
+        let open = HostPolicy::new(false, &[tenant], &[]);
         assert!(open.allows(Some("evil.example")));
         assert!(open.allows(None));
     }

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod hosts;
 pub mod payment;
 pub mod reconcile;
+pub mod reseller_web;
 pub mod seo;
 pub mod serve;
 pub mod sessions;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Access control, by institution code (those with `[tenants.gate]`).
     pub gates: Arc<std::collections::HashMap<String, Arc<gate::Gate>>>,
+    /// Reseller storefronts, each on its own hosts (`[[resellers]]`).
+    pub resellers: Arc<Vec<Arc<reseller::Reseller>>>,
 }
 
 /// The largest request body the shop reads (forms and server functions are a few KB; S-PAY's
@@ -155,6 +157,62 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
     for t in &tenants {
         spawn_refreshers(t.clone(), settings.catalog_poll, settings.availability_poll);
     }
+    let mut resellers = Vec::new();
+    for rc in &settings.resellers {
+        let mut institutions = Vec::new();
+        for ic in &rc.institutions {
+            // the reseller's own sales channel: its operator, point of sale and selection
+            let mut cfg =
+                ClientConfig::new(base_url.clone(), ic.operator.clone(), ic.secret.clone());
+            cfg.limits = LimiterConfig {
+                per_minute: settings.s360_rate_limit_per_minute,
+                ..LimiterConfig::default()
+            };
+            cfg.request_timeout = settings.s360_request_timeout;
+            let client = Client::new(cfg).map_err(|e| e.to_string())?;
+            let tenant = Arc::new(
+                Tenant::new(
+                    ic.code.clone(),
+                    vec![],
+                    rc.branding.clone(),
+                    rc.languages
+                        .iter()
+                        .filter_map(|l| shop::lang::Lang::parse(l))
+                        .collect(),
+                    CatalogCache::new(client),
+                )
+                .with_public_origin(rc.public_origin.clone(), settings.trust_forwarded_proto)
+                .with_link_key(link_key.clone())
+                .with_hold_limit(settings.holds_per_client, Duration::from_secs(600)),
+            );
+            spawn_refreshers(
+                tenant.clone(),
+                settings.catalog_poll,
+                settings.availability_poll,
+            );
+            institutions.push(reseller::Institution {
+                config: ic.clone(),
+                tenant,
+            });
+        }
+        let journal = reseller::journal::Journal::open(&settings.data_dir, &rc.code)
+            .map_err(|e| e.to_string())?;
+        let logo = rc
+            .branding
+            .logo
+            .as_deref()
+            .and_then(|l| crate::tickets::site_svg(&settings.site_root, l));
+        let r = Arc::new(reseller::Reseller::new(
+            rc.clone(),
+            institutions,
+            journal,
+            crate::tickets::render_tickets,
+            logo,
+        )?);
+        reseller::pay::spawn_reconciliation(r.clone(), settings.reconcile_period);
+        resellers.push(r);
+    }
+    let resellers = Arc::new(resellers);
 
     let shop = ShopState {
         tenants: Arc::new(tenants),
@@ -196,10 +254,12 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             .as_ref()
             .map(|t| Arc::from(t.0.as_str())),
         gates: Arc::new(gates),
+        resellers: resellers.clone(),
     };
     let host_policy = Arc::new(crate::hosts::HostPolicy::new(
         settings.strict_hosts,
         &settings.tenants,
+        &settings.resellers,
     ));
 
     let routes = generate_route_list(app::App);
@@ -217,9 +277,21 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .values()
         .map(|o| o.issuer.clone())
         .collect();
-    let csp = axum::http::HeaderValue::from_str(&crate::auth::with_form_action(
-        &crate::headers::content_security_policy(&crate::headers::origin_of(&base_url)),
-        &idp_issuers,
+    let provider_origins: Vec<String> = resellers
+        .iter()
+        .flat_map(|r| {
+            [
+                crate::headers::origin_of(&r.config.stripe.js_url),
+                crate::headers::origin_of(&r.config.stripe.api_base),
+            ]
+        })
+        .collect();
+    let csp = axum::http::HeaderValue::from_str(&crate::headers::with_payment_provider(
+        &crate::auth::with_form_action(
+            &crate::headers::content_security_policy(&crate::headers::origin_of(&base_url)),
+            &idp_issuers,
+        ),
+        &provider_origins,
     ))
     .map_err(|e| format!("S360_BASE_URL: cannot be used in a Content-Security-Policy: {e}"))?;
     let shop_ctx = shop.clone();
@@ -263,8 +335,16 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
                 move || app::shell(opts.clone())
             },
         )
+        .route(
+            "/stripe/webhook/{code}",
+            axum::routing::post(crate::reseller_web::webhook),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::reseller_web::ResellerHosts::new(&resellers),
+            crate::reseller_web::dispatch,
         ))
         .layer(axum::middleware::from_fn_with_state(
             settings.session_absolute,
@@ -308,6 +388,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    crate::reseller_web::register_local_webhooks(&resellers, addr).await;
     let server = tokio::spawn(crate::serve::serve(
         listener,
         router,

@@ -217,13 +217,19 @@ pub async fn calendar_ics(
 
 /// The institution's logo when it is an SVG file of the site (`/brands/cube.svg`).
 fn logo_svg(state: &AppState, tenant: &Tenant) -> Option<String> {
-    let path = tenant.branding.logo.as_deref()?;
+    site_svg(
+        std::path::Path::new(state.leptos_options.site_root.as_ref()),
+        tenant.branding.logo.as_deref()?,
+    )
+}
+
+/// The text of an SVG file the site serves at `path` (`/brands/cube.svg`), if it is one.
+pub fn site_svg(site_root: &std::path::Path, path: &str) -> Option<String> {
     let relative = path.strip_prefix('/')?;
     if !relative.ends_with(".svg") || relative.split('/').any(|p| p == ".." || p.is_empty()) {
         return None;
     }
-    let file = std::path::Path::new(state.leptos_options.site_root.as_ref()).join(relative);
-    std::fs::read_to_string(file).ok()
+    std::fs::read_to_string(site_root.join(relative)).ok()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ mod gate;
 mod hardening;
 mod payment;
 mod products;
+mod reseller;
 mod seatmap;
 mod sessions;
 mod startup;

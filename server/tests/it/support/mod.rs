@@ -3,6 +3,8 @@
 //! minimal browser ([`Browser`]: one cookie, no automatic redirects, `Origin` on
 //! state-changing requests).
 
+pub mod localstripe;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
