@@ -1120,11 +1120,18 @@ fn cart_total(
 
 /// Minor units as the buyer reads them ("CHF 95.00").
 pub fn format_minor(minor: i64, currency: &str, lang: Lang) -> String {
+    // the symbols S-360's catalogs give for the currencies buyers see here; others by code
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        other => other,
+    };
     let cur = s360::Currency {
         currency_code: currency.to_string(),
         fraction_digit: 2,
         min_amount: s360::Amount::ZERO,
-        symbol: String::new(),
+        symbol: symbol.to_string(),
     };
     s360::Amount(minor * 10).format(&cur, lang.code())
 }
@@ -1397,7 +1404,9 @@ async fn pay_page(
             <p id="card-errors" class="rs-error" role="alert" aria-live="assertive"></p>
             <button type="submit" id="pay-button" class="rs-button">{pay_label}</button>
         </form>
-        <noscript><p class="rs-error">{t3(lang, "Card payment needs JavaScript in this page.", "Le paiement par carte nécessite JavaScript dans cette page.", "Die Kartenzahlung braucht JavaScript auf dieser Seite.")}</p></noscript>
+        // shown until the card form's script runs (a <noscript> would stay hidden where
+        // scripts are blocked rather than switched off)
+        <p class="rs-error" id="pay-needs-js">{t3(lang, "Card payment needs JavaScript in this page.", "Le paiement par carte nécessite JavaScript dans cette page.", "Die Kartenzahlung braucht JavaScript auf dieser Seite.")}</p>
         <form method="post" action="/pay/cancel" class="rs-cancel">
             <button type="submit" class="rs-link">{t3(lang, "Cancel the payment and change my cart", "Annuler le paiement et modifier mon panier", "Zahlung abbrechen und Warenkorb ändern")}</button>
         </form>
