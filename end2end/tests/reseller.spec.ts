@@ -152,7 +152,6 @@ test('without JavaScript the buyer still browses, fills the cart and reaches che
   try {
     await addCubePerformance(page, 1);
     await page.getByRole('link', { name: 'Checkout' }).click();
-    // a wrong e-mail is refused in words
     await page.getByLabel('First name').fill('Ada');
     await page.getByLabel('Last name').fill('Lovelace');
     await page.getByLabel('E-mail').fill('ada@example.org');

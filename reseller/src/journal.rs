@@ -99,12 +99,18 @@ CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (intent_id, institution)
 );
 CREATE INDEX IF NOT EXISTS parts_order ON parts(institution, order_id);
+-- an S-360 order is closed for one payment only: a second payment for it is refunded
+CREATE UNIQUE INDEX IF NOT EXISTS parts_closed_once ON parts(institution, order_id)
+    WHERE state = 'closed';
 CREATE INDEX IF NOT EXISTS payments_state ON payments(state);
 CREATE INDEX IF NOT EXISTS payments_checkout ON payments(checkout_id);
--- a part that is closed or refunded stays so
-CREATE TRIGGER IF NOT EXISTS parts_final BEFORE UPDATE OF state ON parts
-WHEN OLD.state IN ('closed', 'refunded') AND NEW.state <> OLD.state
-BEGIN SELECT RAISE(ABORT, 'a closed or refunded part cannot change'); END;
+-- a part moves waiting -> closed, or waiting -> refunding -> refunded, and nowhere else
+DROP TRIGGER IF EXISTS parts_final;
+CREATE TRIGGER IF NOT EXISTS parts_moves BEFORE UPDATE OF state ON parts
+WHEN NEW.state <> OLD.state AND NOT (
+    (OLD.state = 'waiting' AND NEW.state IN ('closed', 'refunding'))
+    OR (OLD.state = 'refunding' AND NEW.state = 'refunded'))
+BEGIN SELECT RAISE(ABORT, 'a part cannot move this way'); END;
 ";
 
 impl Journal {
@@ -230,24 +236,47 @@ impl Journal {
         Ok(())
     }
 
-    /// Moves a part on; `done_ms` is set when it becomes final.
+    /// Moves a part from one of the states `from` to `state` (compare and set: `false` when
+    /// it was not in one of them, e.g. another process moved it meanwhile); `at_ms` is kept
+    /// as the time it became final.
+    // the key, the move and the three columns it writes, each named at the call
+    #[allow(clippy::too_many_arguments)]
     pub fn set_part(
         &self,
         intent_id: &str,
         institution: &str,
+        from: &[&str],
         state: &str,
         reason: Option<&str>,
         refund_id: Option<&str>,
-        now_ms: i64,
-    ) -> Result<(), JournalError> {
-        let done = matches!(state, "closed" | "refunded").then_some(now_ms);
-        self.conn().execute(
+        at_ms: i64,
+    ) -> Result<bool, JournalError> {
+        let done = matches!(state, "closed" | "refunded").then_some(at_ms);
+        let from = from.join(",");
+        let n = self.conn().execute(
             "UPDATE parts SET state = ?3, reason = COALESCE(?4, reason), refund_id = COALESCE(?5, refund_id),
                  done_ms = COALESCE(?6, done_ms)
-             WHERE intent_id = ?1 AND institution = ?2",
-            params![intent_id, institution, state, reason, refund_id, done],
+             WHERE intent_id = ?1 AND institution = ?2
+               AND instr(',' || ?7 || ',', ',' || state || ',') > 0",
+            params![intent_id, institution, state, reason, refund_id, done, from],
         )?;
-        Ok(())
+        Ok(n == 1)
+    }
+
+    /// Whether another payment's part already closed this S-360 order.
+    pub fn closed_by_another(
+        &self,
+        institution: &str,
+        order_id: i64,
+        intent_id: &str,
+    ) -> Result<bool, JournalError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM parts
+             WHERE institution = ?1 AND order_id = ?2 AND state = 'closed' AND intent_id <> ?3",
+            params![institution, order_id, intent_id],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
     }
 
     /// Payments still to look at: open ones older than `open_before_ms`, and paid ones with a
@@ -255,10 +284,11 @@ impl Journal {
     pub fn unfinished(&self, open_before_ms: i64) -> Result<Vec<String>, JournalError> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT intent_id FROM payments WHERE state = 'open' AND created_ms < ?1
+            "SELECT intent_id, created_ms FROM payments WHERE state = 'open' AND created_ms < ?1
              UNION
-             SELECT DISTINCT p.intent_id FROM payments p JOIN parts t ON t.intent_id = p.intent_id
+             SELECT DISTINCT p.intent_id, p.created_ms FROM payments p JOIN parts t ON t.intent_id = p.intent_id
               WHERE p.state = 'paid' AND t.state IN ('waiting', 'refunding')
+             ORDER BY created_ms
              LIMIT 500",
         )?;
         let ids = st
@@ -392,25 +422,71 @@ mod tests {
         assert_eq!(j.unfinished(500).unwrap(), Vec::<String>::new());
         assert_eq!(j.unfinished(2_000).unwrap(), vec!["pi_1".to_string()]);
         j.set_payment_state("pi_1", "paid").unwrap();
-        j.set_part("pi_1", "CUBE", "closed", None, None, 5_000)
-            .unwrap();
-        j.set_part("pi_1", "MOSA", "refunding", Some("expired"), None, 5_000)
-            .unwrap();
+        assert!(j
+            .set_part("pi_1", "CUBE", &["waiting"], "closed", None, None, 5_000)
+            .unwrap());
+        assert!(j
+            .set_part(
+                "pi_1",
+                "MOSA",
+                &["waiting", "refunding"],
+                "refunding",
+                Some("expired"),
+                None,
+                5_000
+            )
+            .unwrap());
+        // compare and set: already moved
+        assert!(!j
+            .set_part("pi_1", "MOSA", &["waiting"], "closed", None, None, 5_000)
+            .unwrap());
         assert_eq!(j.unfinished(0).unwrap(), vec!["pi_1".to_string()]);
-        j.set_part("pi_1", "MOSA", "refunded", None, Some("re_1"), 6_000)
-            .unwrap();
+        assert!(j
+            .set_part(
+                "pi_1",
+                "MOSA",
+                &["refunding"],
+                "refunded",
+                None,
+                Some("re_1"),
+                6_000
+            )
+            .unwrap());
         assert!(j.unfinished(10_000).unwrap().is_empty());
         let p = j.get("pi_1").unwrap().unwrap();
         assert_eq!(p.parts[0].state, "closed");
         assert_eq!(p.parts[0].done_ms, Some(5_000));
         assert_eq!(p.parts[1].reason.as_deref(), Some("expired"));
         assert_eq!(p.parts[1].refund_id.as_deref(), Some("re_1"));
-        // a closed part cannot be refunded afterwards, nor a refunded one closed
+        // a closed part cannot be refunded afterwards, nor a refunded one closed, nor a part
+        // being refunded closed (the trigger, whatever the caller says)
+        for (inst, to) in [
+            ("CUBE", "refunding"),
+            ("MOSA", "closed"),
+            ("MOSA", "waiting"),
+        ] {
+            assert!(j
+                .set_part(
+                    "pi_1",
+                    inst,
+                    &["waiting", "refunding", "closed", "refunded"],
+                    to,
+                    None,
+                    None,
+                    7_000
+                )
+                .is_err());
+        }
+        // one S-360 order is closed for one payment only
+        let mut second = payment();
+        second.intent_id = "pi_2".into();
+        second.checkout_id = "co_9".into();
+        second.parts.truncate(1);
+        j.insert(&second).unwrap();
+        assert!(j.closed_by_another("CUBE", 7, "pi_2").unwrap());
+        assert!(!j.closed_by_another("CUBE", 7, "pi_1").unwrap());
         assert!(j
-            .set_part("pi_1", "CUBE", "refunding", None, None, 7_000)
-            .is_err());
-        assert!(j
-            .set_part("pi_1", "MOSA", "closed", None, None, 7_000)
+            .set_part("pi_2", "CUBE", &["waiting"], "closed", None, None, 8_000)
             .is_err());
         assert_eq!(j.checkout("co_1").unwrap().len(), 1);
         assert!(j.checkout("co_2").unwrap().is_empty());

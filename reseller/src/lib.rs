@@ -51,6 +51,8 @@ pub struct Reseller {
     /// The logo as SVG text for the PDF tickets, when the configured logo is a file we serve.
     pub logo_svg: Option<String>,
     pub render_tickets: TicketRenderer,
+    /// The back-office login's limits.
+    pub office: web::OfficeGuard,
 }
 
 impl std::fmt::Debug for Reseller {
@@ -92,6 +94,7 @@ impl Reseller {
             locks: Mutex::new(HashMap::new()),
             logo_svg,
             render_tickets,
+            office: Default::default(),
         })
     }
 

@@ -116,6 +116,27 @@ pub async fn start(
     lang: Lang,
     buyer: &Buyer,
 ) -> Result<String, PayError> {
+    // one checkout at a time per session (two tabs posting at once get the same one)
+    let session_key = match session.id() {
+        Some(id) => format!("session:{id}"),
+        None => {
+            // a new session: give it its id now, so that the lock has a name
+            session
+                .insert(&paying_key(r), Option::<String>::None)
+                .await
+                .map_err(|e| PayError::Internal(e.to_string()))?;
+            session
+                .save()
+                .await
+                .map_err(|e| PayError::Internal(e.to_string()))?;
+            format!(
+                "session:{}",
+                session.id().map(|i| i.to_string()).unwrap_or_default()
+            )
+        }
+    };
+    let lock = r.lock_for(&session_key);
+    let _guard = lock.lock().await;
     let mut parts: Vec<(String, Part)> = Vec::new();
     let mut orders = Vec::new();
     for inst in &r.institutions {
@@ -179,6 +200,8 @@ pub async fn start(
             return Ok(id);
         }
         if any_paid {
+            // what is still open of it must not be paid any more either
+            let _ = cancel(r, &id).await;
             forget_paying(r, session).await;
             return Err(PayError::AlreadyPaid(id));
         }
@@ -205,6 +228,12 @@ pub async fn start(
             .map(|(_, t)| t.clone())
             .collect();
         let amount_minor: i64 = these.iter().map(|p| p.amount_minor).sum();
+        if amount_minor <= 0 {
+            return Err(PayError::Cart(
+                "Tickets that cost nothing cannot be ordered on their own here: add a paid ticket, or ask the institution."
+                    .into(),
+            ));
+        }
         let summary = these
             .iter()
             .map(|p| format!("{}:{}", p.institution, p.order_id))
@@ -223,7 +252,17 @@ pub async fn start(
                 &format!("start-{checkout_id}-{currency}"),
             )
             .await
-            .map_err(|e| PayError::Provider(e.to_string()))?;
+            .map_err(|e| match e {
+                // the provider refused the payment itself (an amount below its minimum...)
+                crate::stripe::StripeError::Api {
+                    status: 400..=499,
+                    ref message,
+                    ..
+                } => PayError::Cart(format!(
+                    "The payment service refused this payment: {message}"
+                )),
+                e => PayError::Provider(e.to_string()),
+            })?;
         let payment = Payment {
             intent_id: intent.id.clone(),
             checkout_id: checkout_id.clone(),
@@ -430,7 +469,7 @@ async fn settle_part(
         Err(e) => return Err(e.to_string()),
     };
     if d.order_state == OrderState::Closed {
-        return mark_closed(r, intent_id, part);
+        return mark_closed(r, inst, intent_id, part, &d).await;
     }
     if d.order_state == OrderState::Abandonned {
         // the hold ended during the payment: the same seats again if they are still free
@@ -484,14 +523,18 @@ async fn settle_part(
         }],
     };
     match client.close_order(&req).await {
-        Ok(d) if d.order_state == OrderState::Closed => mark_closed(r, intent_id, part),
+        Ok(d) if d.order_state == OrderState::Closed => {
+            mark_closed(r, inst, intent_id, part, &d).await
+        }
         Ok(d) => Err(format!("closeOrder answered {:?}", d.order_state)),
         Err(e) if transient(&e) => Err(e.to_string()),
         Err(e) => {
             // refused: closed meanwhile (by an earlier attempt whose answer was lost), or not
             // closable any more
             match client.get_order_details(order_id, None).await {
-                Ok(now) if now.order_state == OrderState::Closed => mark_closed(r, intent_id, part),
+                Ok(now) if now.order_state == OrderState::Closed => {
+                    mark_closed(r, inst, intent_id, part, &now).await
+                }
                 Ok(now) if now.order_state == OrderState::Running => {
                     tracing::warn!(order = part.order_id, error = %e, "closeOrder refused a running order");
                     refund(r, intent_id, part, Some("refused")).await
@@ -515,34 +558,115 @@ fn transient(e: &S360Error) -> bool {
     )
 }
 
-fn mark_closed(r: &Reseller, intent_id: &str, part: &Part) -> Result<(), String> {
-    r.journal
-        .set_part(intent_id, &part.institution, "closed", None, None, now_ms())
-        .map_err(|e| e.to_string())?;
-    tracing::info!(reseller = %r.config.code, intent = intent_id, institution = %part.institution, order = part.order_id, amount = part.amount, "order closed as a pending-account payment");
-    Ok(())
+/// S-360 says the order is closed. It is this payment's close unless another payment of the
+/// journal already closed it (a second payment for one order: then this one is refunded).
+async fn mark_closed(
+    r: &Reseller,
+    _inst: &Institution,
+    intent_id: &str,
+    part: &Part,
+    d: &OrderDetailsData,
+) -> Result<(), String> {
+    let journal_err = |e: crate::journal::JournalError| e.to_string();
+    if r.journal
+        .closed_by_another(&part.institution, part.order_id, intent_id)
+        .map_err(journal_err)?
+    {
+        return refund(r, intent_id, part, Some("duplicate")).await;
+    }
+    let at = d
+        .close_date_time
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_else(now_ms);
+    match r.journal.set_part(
+        intent_id,
+        &part.institution,
+        &["waiting"],
+        "closed",
+        None,
+        None,
+        at,
+    ) {
+        Ok(true) => {
+            tracing::info!(reseller = %r.config.code, intent = intent_id, institution = %part.institution, order = part.order_id, amount = part.amount, "order closed as a pending-account payment");
+            Ok(())
+        }
+        // moved meanwhile (another process): the journal holds what happened
+        Ok(false) => Ok(()),
+        // the unique index: another payment recorded this order's close in between
+        Err(_)
+            if r.journal
+                .closed_by_another(&part.institution, part.order_id, intent_id)
+                .unwrap_or(false) =>
+        {
+            refund(r, intent_id, part, Some("duplicate")).await
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
-/// Refunds a part's share (marked `refunding` first; the provider's idempotency key makes a
-/// second attempt the same refund).
+/// Refunds a part's share. The part is marked `refunding` first (compare and set: a part
+/// another process closed meanwhile is left alone); a part already `refunding` (an earlier
+/// attempt whose outcome is unknown) looks for its refund at the provider before asking again,
+/// and asks with the same idempotency key, so it is never refunded twice.
 async fn refund(
     r: &Reseller,
     intent_id: &str,
     part: &Part,
     reason: Option<&str>,
 ) -> Result<(), String> {
-    r.journal
+    let moved = r
+        .journal
         .set_part(
             intent_id,
             &part.institution,
+            &["waiting", "refunding"],
             "refunding",
             reason,
             None,
             now_ms(),
         )
         .map_err(|e| e.to_string())?;
-    let key = format!("refund-{intent_id}-{}", part.institution);
+    if !moved {
+        return Ok(());
+    }
     let order = part.order_id.to_string();
+    let done = |refund_id: &str| {
+        r.journal
+            .set_part(
+                intent_id,
+                &part.institution,
+                &["refunding"],
+                "refunded",
+                None,
+                Some(refund_id),
+                now_ms(),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    if part.amount_minor <= 0 {
+        return done("none");
+    }
+    if part.state == "refunding" {
+        // an earlier attempt may have refunded it (its answer lost, or long ago)
+        let earlier = r
+            .stripe
+            .list_refunds(intent_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(found) = earlier.iter().find(|f| {
+            f.metadata.get("institution") == Some(&part.institution)
+                && f.metadata.get("order") == Some(&order)
+                && !matches!(
+                    f.status,
+                    crate::stripe::RefundStatus::Failed | crate::stripe::RefundStatus::Canceled
+                )
+        }) {
+            return done(&found.id);
+        }
+    }
+    let key = format!("refund-{intent_id}-{}", part.institution);
     let refund = r
         .stripe
         .refund(
@@ -556,16 +680,14 @@ async fn refund(
         )
         .await
         .map_err(|e| e.to_string())?;
-    r.journal
-        .set_part(
-            intent_id,
-            &part.institution,
-            "refunded",
-            None,
-            Some(&refund.id),
-            now_ms(),
-        )
-        .map_err(|e| e.to_string())?;
+    if matches!(
+        refund.status,
+        crate::stripe::RefundStatus::Failed | crate::stripe::RefundStatus::Canceled
+    ) {
+        tracing::error!(intent = intent_id, refund = %refund.id, "the provider did not make the refund; staff must look at it");
+        return Err(format!("refund {} {:?}", refund.id, refund.status));
+    }
+    done(&refund.id)?;
     tracing::warn!(reseller = %r.config.code, intent = intent_id, institution = %part.institution, order = part.order_id, amount_minor = part.amount_minor, "part refunded: its order could not be closed");
     Ok(())
 }

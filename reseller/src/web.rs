@@ -48,6 +48,7 @@ pub fn router(r: R) -> Router {
         .route("/pay/cancel", post(pay_cancel))
         .route("/pay/return", get(pay_return))
         .route("/stripe/webhook", post(webhook))
+        .route("/stripe/webhook/{code}", post(webhook_with_code))
         .route("/orders/{intent}", get(order_page))
         .route("/orders/{intent}/{inst}/tickets.pdf", get(order_pdf))
         .route("/office", get(office))
@@ -95,6 +96,8 @@ struct Req {
     lang: Lang,
     session: Session,
     origin: Option<String>,
+    /// The buyer's address (per-client hold limits), where the handler asked for it.
+    client: Option<std::net::IpAddr>,
 }
 
 #[derive(Deserialize, Default)]
@@ -142,13 +145,21 @@ async fn req(r: R, headers: &HeaderMap, session: Session, asked: Option<&str>) -
         lang,
         session,
         origin,
+        client: None,
     }
+}
+
+type Client = Option<axum::Extension<shop::context::ClientAddr>>;
+
+fn addr(c: Client) -> Option<std::net::IpAddr> {
+    c.map(|axum::Extension(a)| a.0)
 }
 
 impl Req {
     fn cx(&self, inst: &Institution) -> shop::Ctx {
         shop::Ctx::new(inst.tenant.clone(), self.session.clone(), self.lang)
             .with_origin(self.origin.clone())
+            .with_client(self.client)
     }
 
     fn inst(&self, code: &str) -> Result<&Institution, Response> {
@@ -636,9 +647,11 @@ async fn performance_add(
     headers: HeaderMap,
     session: Session,
     Path((inst, product, perf)): Path<(String, i64, i64)>,
+    client: Client,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let q = req(r, &headers, session, None).await;
+    let mut q = req(r, &headers, session, None).await;
+    q.client = addr(client);
     let inst = match q.inst(&inst) {
         Ok(i) => i,
         Err(resp) => return resp,
@@ -903,9 +916,11 @@ async fn product_add(
     headers: HeaderMap,
     session: Session,
     Path((inst, id)): Path<(String, i64)>,
+    client: Client,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let q = req(r, &headers, session, None).await;
+    let mut q = req(r, &headers, session, None).await;
+    q.client = addr(client);
     let inst = match q.inst(&inst) {
         Ok(i) => i,
         Err(resp) => return resp,
@@ -1532,7 +1547,7 @@ async fn pay_return(
             after_paid(&r, &q.session, &ps).await;
             Redirect::to(&r.order_link(&checkout)).into_response()
         }
-        Ok(ps) if ps.iter().all(|p| p.state == "abandoned") => {
+        Ok(ps) if !ps.is_empty() && ps.iter().all(|p| p.state == "abandoned") => {
             pay::forget_paying(&r, &q.session).await;
             Redirect::to("/cart").into_response()
         }
@@ -1565,6 +1580,19 @@ async fn after_paid(r: &Reseller, session: &Session, ps: &[Payment]) {
 }
 
 async fn webhook(State(r): State<R>, headers: HeaderMap, body: Bytes) -> Response {
+    webhook_for(r, &headers, body).await
+}
+
+/// The same at the path the server offers on every host (`/stripe/webhook/{code}`).
+async fn webhook_with_code(
+    State(r): State<R>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if code != r.config.code {
+        return (StatusCode::NOT_FOUND, "no such reseller\n").into_response();
+    }
     webhook_for(r, &headers, body).await
 }
 
@@ -1619,6 +1647,12 @@ fn reason_text(reason: Option<&str>, lang: Lang) -> String {
             "the hold on these tickets ended during the payment and the seats were taken",
             "la réservation de ces billets a expiré pendant le paiement et les places ont été prises",
             "die Reservierung lief während der Zahlung ab und die Plätze wurden vergeben",
+        ),
+        "duplicate" => t3(
+            lang,
+            "these tickets had already been paid by an earlier payment",
+            "ces billets avaient déjà été payés par un paiement précédent",
+            "diese Tickets waren bereits mit einer früheren Zahlung bezahlt",
         ),
         "changed" => t3(
             lang,
@@ -1900,6 +1934,46 @@ async fn order_pdf(
 // -------------------------------------------------------------------------------------------
 // The back office
 
+/// The back-office login's limits: failed attempts per name, and password checks at once.
+pub struct OfficeGuard {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+    verifying: tokio::sync::Semaphore,
+}
+
+const OFFICE_MAX_FAILURES: u32 = 5;
+const OFFICE_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Default for OfficeGuard {
+    fn default() -> Self {
+        OfficeGuard {
+            failures: Default::default(),
+            verifying: tokio::sync::Semaphore::new(2),
+        }
+    }
+}
+
+impl OfficeGuard {
+    /// Counts an attempt for `name`; `false` while it is locked.
+    fn attempt(&self, name: &str) -> bool {
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        f.retain(|_, (since, _)| now.duration_since(*since) < OFFICE_LOCKOUT);
+        let entry = f.entry(name.to_string()).or_insert((now, 0));
+        if entry.1 >= OFFICE_MAX_FAILURES {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+
+    fn succeeded(&self, name: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+    }
+}
+
 fn staff_key(r: &Reseller) -> String {
     format!("reseller.{}.staff", r.config.code)
 }
@@ -2116,6 +2190,28 @@ async fn office_login(
     if f.user.len() > 100 || f.password.len() > 200 {
         return refused();
     }
+    // five failed attempts per name lock it for a minute, counted before the check (so
+    // parallel attempts cannot pass it); two checks at a time (each takes 19 MiB)
+    if !r.office.attempt(&f.user) {
+        let mut resp = office_login_page(
+            &q,
+            Some(t3(
+                lang,
+                "Too many attempts: wait a minute, then try again.",
+                "Trop d'essais : attendez une minute, puis réessayez.",
+                "Zu viele Versuche: Bitte eine Minute warten und erneut versuchen.",
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+        return resp;
+    }
+    let Ok(_permit) = r.office.verifying.acquire().await else {
+        return refused();
+    };
     let staff = r.config.staff.iter().find(|s| s.name == f.user).cloned();
     let hash = staff.as_ref().map(|s| s.password_hash.clone());
     let password = f.password.clone();
@@ -2131,6 +2227,7 @@ async fn office_login(
     .unwrap_or(false);
     match (ok, staff) {
         (true, Some(s)) => {
+            r.office.succeeded(&s.name);
             let _ = q.session.cycle_id().await;
             let _ = q.session.insert(&staff_key(&r), &s.name).await;
             Redirect::to("/office").into_response()

@@ -280,11 +280,16 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
     let provider_origins: Vec<String> = resellers
         .iter()
         .flat_map(|r| {
+            let js = crate::headers::origin_of(&r.config.stripe.js_url);
+            // Stripe.js shows 3-D Secure challenges in frames from hooks.stripe.com
+            let hooks = (js == "https://js.stripe.com").then(|| "https://hooks.stripe.com".into());
             [
-                crate::headers::origin_of(&r.config.stripe.js_url),
-                crate::headers::origin_of(&r.config.stripe.api_base),
+                Some(js),
+                Some(crate::headers::origin_of(&r.config.stripe.api_base)),
+                hooks,
             ]
         })
+        .flatten()
         .collect();
     let csp = axum::http::HeaderValue::from_str(&crate::headers::with_payment_provider(
         &crate::auth::with_form_action(

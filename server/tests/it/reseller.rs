@@ -437,9 +437,10 @@ async fn a_hold_that_ended_during_the_payment_is_refunded_and_the_rest_stays_sol
     .await;
     let r = reseller_of(&shop);
     let b = resell_browser(&shop);
-    assert!(shop.sandbox().set_order_abandon_delay("MOSA", 4));
-    let slot = add_visit(&b, 2).await;
     add_event(&b, "PLAY", 1).await;
+    // MOSA's holds end 8 s after they start: time enough for the checkout on a busy machine
+    assert!(shop.sandbox().set_order_abandon_delay("MOSA", 8));
+    let slot = add_visit(&b, 2).await;
     let (checkout, intents) = checkout(&b).await;
     assert_eq!(
         intents.len(),
@@ -461,7 +462,6 @@ async fn a_hold_that_ended_during_the_payment_is_refunded_and_the_rest_stays_sol
         .clone();
 
     // the buyer is slow: MOSA's hold ends and the last places of the slot go to someone else
-    tokio::time::sleep(Duration::from_secs(5)).await;
     let mosa_client = r
         .institution("MOSA")
         .unwrap()
@@ -469,11 +469,18 @@ async fn a_hold_that_ended_during_the_payment_is_refunded_and_the_rest_stays_sol
         .catalog
         .client()
         .clone();
-    let d = mosa_client
-        .get_order_details(OrderId(mosa.order_id), None)
-        .await
-        .unwrap();
-    assert_eq!(d.order_state, OrderState::Abandonned);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = mosa_client
+            .get_order_details(OrderId(mosa.order_id), None)
+            .await
+            .unwrap();
+        if d.order_state == OrderState::Abandonned {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the hold never ended");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert!(shop.sandbox().setup_change("MOSA", |inst| {
         let cell = inst
             .stock
@@ -611,16 +618,19 @@ async fn a_restart_between_the_payment_and_the_close_is_closed_by_the_reconcilia
     .await;
     let data = TempDir::new("reseller-restart");
     let config = config_file(&data, &ls.base);
-    let env = [
-        ("S360_BASE_URL", s360.as_str()),
-        ("S360_OPERATOR", "CUBE_WEB"),
-        ("S360_SECRET", "sandbox"),
-        ("SHOP_DATA_DIR", data.path()),
-        ("SHOP_CONFIG", config.as_str()),
-        ("SHOP_RECONCILE_SECS", "1"),
-        ("SHOP_STRICT_HOSTS", "false"),
-    ];
-    let first = Shop::with(&env).sandbox(sb.clone()).start().await;
+    let env = |reconcile: &'static str| {
+        vec![
+            ("S360_BASE_URL", s360.as_str()),
+            ("S360_OPERATOR", "CUBE_WEB"),
+            ("S360_SECRET", "sandbox"),
+            ("SHOP_DATA_DIR", data.path()),
+            ("SHOP_CONFIG", config.as_str()),
+            ("SHOP_RECONCILE_SECS", reconcile),
+            ("SHOP_STRICT_HOSTS", "false"),
+        ]
+    };
+    // the first process reconciles once, at start-up (nothing to do then), and never again
+    let first = Shop::with(&env("3600")).sandbox(sb.clone()).start().await;
     let b = resell_browser(&first);
     add_event(&b, "PLAY", 2).await;
     let (checkout, intents) = checkout(&b).await;
@@ -632,7 +642,7 @@ async fn a_restart_between_the_payment_and_the_close_is_closed_by_the_reconcilia
     assert!(pay_by_card(&ls, "sk_test_x", &intents[0], "pm_card_visa").await);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let second = Shop::with(&env).sandbox(sb.clone()).start().await;
+    let second = Shop::with(&env("1")).sandbox(sb.clone()).start().await;
     let ps = settled(&reseller_of(&second), &checkout).await;
     assert_eq!(ps[0].parts[0].state, "closed");
     assert_eq!(
