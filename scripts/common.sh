@@ -57,6 +57,7 @@ ensure_wasm_bindgen() {
 
 ensure_npm_packages() {
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] \
+     || [ ! -f "$ROOT/end2end/node_modules/maildev/bin/maildev" ] \
      || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
     log "npm ci (end2end: Playwright, axe-core, binaryen)"
     # Playwright must never download a browser: we use Debian's chromium

@@ -26,6 +26,28 @@ for _ in $(seq 100); do
 done
 log "localstripe on $SHOP_STRIPE_API_BASE (log: $TARGET_DIR/localstripe.log)"
 
+# maildev (npm, end2end/node_modules), the local mail server the shop's e-mails go to with the
+# embedded sandbox (SHOP_SMTP_URL's default smtp://127.0.0.1:1025): read them in a browser on
+# http://127.0.0.1:1080 (or GET /email). Stops with the shop.
+ensure_npm_packages
+MAILDEV_SMTP_PORT="${MAILDEV_SMTP_PORT:-1025}"
+MAILDEV_WEB_PORT="${MAILDEV_WEB_PORT:-1080}"
+if (exec 3<>"/dev/tcp/127.0.0.1/$MAILDEV_SMTP_PORT") 2>/dev/null; then
+  echo "port $MAILDEV_SMTP_PORT is taken (another maildev?): set MAILDEV_SMTP_PORT" >&2
+  exit 1
+fi
+export SHOP_SMTP_URL="${SHOP_SMTP_URL:-smtp://127.0.0.1:$MAILDEV_SMTP_PORT}"
+node "$ROOT/end2end/node_modules/maildev/bin/maildev" --smtp "$MAILDEV_SMTP_PORT" --web "$MAILDEV_WEB_PORT" \
+  --ip 127.0.0.1 --web-ip 127.0.0.1 >"$TARGET_DIR/maildev.log" 2>&1 &
+MAILDEV_PID=$!
+trap 'kill "$LOCALSTRIPE_PID" "$MAILDEV_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$MAILDEV_WEB_PORT") 2>/dev/null && break
+  kill -0 "$MAILDEV_PID" 2>/dev/null || { echo "maildev did not start: $TARGET_DIR/maildev.log" >&2; exit 1; }
+  sleep 0.1
+done
+log "mails: http://127.0.0.1:$MAILDEV_WEB_PORT (maildev, SMTP on port $MAILDEV_SMTP_PORT)"
+
 log "serving on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C to stop)"
 cd "$ROOT"
 # not exec: the shell stays to stop localstripe after the shop. Ctrl-C (or a TERM to this

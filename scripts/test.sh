@@ -18,6 +18,10 @@ apt_install redis-server  # the Redis session-store test starts its own redis-se
 # Playwright (end2end/playwright.config.ts), both through LOCALSTRIPE_BIN
 ensure_localstripe
 export LOCALSTRIPE_BIN
+# maildev (npm, end2end/node_modules): the SMTP server the e-mail tests (server/tests/it/mail.rs)
+# start on free ports, and Playwright too (end2end/playwright.config.ts)
+ensure_npm_packages
+export MAILDEV_BIN="$ROOT/end2end/node_modules/maildev/bin/maildev"
 log "Rust tests (unit, contract and integration)"
 if cargo nextest --version >/dev/null 2>&1; then
   # one process per test; a hung test is killed after 3 minutes (.config/nextest.toml)

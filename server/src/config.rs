@@ -145,6 +145,8 @@ pub struct Settings {
     /// Reseller storefronts (`[[resellers]]`, seed 000). With the embedded sandbox and none
     /// configured: the demo reseller on `resell.localhost` ([`sandbox_reseller`]).
     pub resellers: Vec<reseller::ResellerConfig>,
+    /// The buyers' e-mails: SMTP server, sender (`SHOP_SMTP_URL`, `SHOP_MAIL_FROM`...).
+    pub mail: crate::mail::MailSettings,
 }
 
 /// A secret setting: `Debug` prints `<redacted>`.
@@ -726,7 +728,13 @@ impl Settings {
                 .map_err(|_| "SHOP_HOLDS_PER_CLIENT: too large".to_string())?,
             None => file.holds_per_client.unwrap_or(60),
         };
+        let mail = crate::mail::MailSettings::from_lookup(
+            &env,
+            matches!(backend, Backend::EmbeddedSandbox { .. }),
+            &tenants.iter().map(|t| t.code.clone()).collect::<Vec<_>>(),
+        )?;
         Ok(Settings {
+            mail,
             listen,
             site_root,
             backend,

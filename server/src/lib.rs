@@ -6,6 +6,7 @@ pub mod config;
 pub mod csrf;
 pub mod headers;
 pub mod hosts;
+pub mod mail;
 pub mod payment;
 pub mod reconcile;
 pub mod reseller_web;

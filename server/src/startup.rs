@@ -42,6 +42,8 @@ pub struct AppState {
     pub gates: Arc<std::collections::HashMap<String, Arc<gate::Gate>>>,
     /// Reseller storefronts, each on its own hosts (`[[resellers]]`).
     pub resellers: Arc<Vec<Arc<reseller::Reseller>>>,
+    /// The buyers' e-mail outbox (`None`: no SMTP server configured, no e-mail).
+    pub mail: Option<Arc<crate::mail::MailOutbox>>,
 }
 
 /// The largest request body the shop reads (forms and server functions are a few KB; S-PAY's
@@ -70,6 +72,8 @@ pub struct Running {
     pub state: AppState,
     pub s360_base_url: String,
     pub server: tokio::task::JoinHandle<()>,
+    /// The e-mail worker, when e-mail is on (tests stop it to play a restart).
+    pub mailer: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Starts everything and serves on `settings.listen`.
@@ -105,6 +109,11 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         &settings.data_dir,
         std::env::var("SHOP_LINK_SECRET").ok().as_deref(),
     )?;
+    // the buyers' e-mails wait here until the SMTP server took them
+    let outbox = match &settings.mail.smtp_url {
+        Some(_) => Some(Arc::new(crate::mail::MailOutbox::open(&settings.data_dir)?)),
+        None => None,
+    };
     let mut tenants = Vec::new();
     let mut gates = std::collections::HashMap::new();
     for t in &settings.tenants {
@@ -151,7 +160,11 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             .with_public_origin(t.public_origin.clone(), settings.trust_forwarded_proto)
             .with_payments(payments.clone())
             .with_link_key(link_key.clone())
-            .with_hold_limit(settings.holds_per_client, Duration::from_secs(600)),
+            .with_hold_limit(settings.holds_per_client, Duration::from_secs(600))
+            .with_outbox(match &outbox {
+                Some(o) => o.clone(),
+                None => Arc::new(shop::payment::NoOutbox),
+            }),
         ));
     }
     for t in &tenants {
@@ -255,6 +268,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
             .map(|t| Arc::from(t.0.as_str())),
         gates: Arc::new(gates),
         resellers: resellers.clone(),
+        mail: outbox.clone(),
     };
     let host_policy = Arc::new(crate::hosts::HostPolicy::new(
         settings.strict_hosts,
@@ -319,6 +333,14 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         .route(
             "/orders/{id}/calendar.ics",
             get(crate::tickets::calendar_ics),
+        )
+        .route(
+            "/orders/{id}/resend",
+            axum::routing::post(crate::mail::resend),
+        )
+        .route(
+            "/find-order",
+            get(crate::mail::find_order_page).post(crate::mail::find_order),
         )
         .route("/login", get(crate::auth::login))
         .route("/auth/callback", get(crate::auth::callback))
@@ -394,6 +416,33 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     crate::reseller_web::register_local_webhooks(&resellers, addr).await;
+    let mut mailer = None;
+    if let Some(outbox) = &outbox {
+        // order links in e-mails: the public origin, else (local development) the
+        // institution's `{code}.localhost` name on the port the shop listens on
+        let origins = shop
+            .tenants
+            .iter()
+            .map(|t| {
+                let origin = t.public_origin.clone().unwrap_or_else(|| {
+                    format!(
+                        "http://{}.localhost:{}",
+                        t.code.to_ascii_lowercase(),
+                        addr.port()
+                    )
+                });
+                (t.code.clone(), origin)
+            })
+            .collect();
+        let worker = Arc::new(crate::mail::Mailer::new(
+            outbox.clone(),
+            settings.mail.clone(),
+            &shop.tenants,
+            origins,
+            settings.site_root.clone(),
+        ));
+        mailer = Some(worker.spawn());
+    }
     let server = tokio::spawn(crate::serve::serve(
         listener,
         router,
@@ -404,6 +453,7 @@ pub async fn start(settings: Settings) -> Result<Running, String> {
         state,
         s360_base_url: base_url,
         server,
+        mailer,
     })
 }
 

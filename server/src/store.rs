@@ -301,6 +301,7 @@ mod tests {
             started_ms: 1,
             updated_ms: 2,
             final_ms: None,
+            lang: None,
         }
     }
 

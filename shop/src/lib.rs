@@ -36,6 +36,8 @@ pub mod describe;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
 pub mod order;
 #[cfg(feature = "server")]
 pub mod payment;

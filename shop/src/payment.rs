@@ -141,7 +141,7 @@ pub async fn start_payment(
     session.set_retry(None).await?;
     // the shipment fee may have changed the amount
     let d = client.get_order_details(order_id, None).await?;
-    new_payment(tenant, session, &d, contact, shop_origin).await
+    new_payment(tenant, session, &d, contact, shop_origin, cx.lang).await
 }
 
 /// The S-360 contact of a guest: created once per session for the same details, so that a
@@ -203,6 +203,7 @@ async fn new_payment(
     d: &OrderDetailsData,
     contact: String,
     shop_origin: &str,
+    lang: crate::lang::Lang,
 ) -> Result<PaymentStart, Error> {
     let snap = snapshot(tenant)?;
     let client = tenant.catalog.client();
@@ -263,7 +264,7 @@ async fn new_payment(
         .await?;
     let transaction_id = started.transaction_id.ok_or(Error::CheckoutNotStarted)?;
     // durable before the buyer sees the card form: a paid order must be found after a restart
-    if let Err(e) = register_payment(tenant, order_id, &transaction_id).await {
+    if let Err(e) = register_payment(tenant, order_id, &transaction_id, lang).await {
         tracing::error!("tenant={} order={}: cannot record the started payment ({e}); not handing it to the buyer",
                 tenant.code, order_id.0);
         return Err(Error::PaymentNotRecorded);
@@ -391,7 +392,7 @@ pub async fn payment_status(cx: &Ctx, shop_origin: &str) -> Result<PaymentStatus
             None => return Ok(PaymentStatus::None),
         },
     };
-    let started = new_payment(tenant, session, &d, contact, shop_origin).await?;
+    let started = new_payment(tenant, session, &d, contact, shop_origin, cx.lang).await?;
     session.set_retry(retry).await?;
     tracing::info!(
         "tenant={} order={}: new payment attempt ({retry:?}) while the seats are held",
@@ -430,6 +431,10 @@ pub struct StartedPayment {
     /// only to recognise S-PAY's repeated notifications.
     #[serde(default)]
     pub final_ms: Option<i64>,
+    /// The buyer's language when the payment started (`en`, `fr`, `de`): the confirmation
+    /// e-mail is written in it, whichever path finalises the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// Transactions remembered per order (a buyer trying card after card).
@@ -512,6 +517,7 @@ pub async fn register_payment(
     tenant: &Tenant,
     order_id: OrderId,
     transaction_id: &str,
+    lang: crate::lang::Lang,
 ) -> std::io::Result<()> {
     let code = tenant.code.clone();
     let tx = transaction_id.to_string();
@@ -524,7 +530,9 @@ pub async fn register_payment(
             started_ms: now,
             updated_ms: now,
             final_ms: None,
+            lang: None,
         });
+        entry.lang = Some(lang.code().to_string());
         if !entry.transactions.contains(&tx) {
             entry.transactions.push(tx);
         }
@@ -564,6 +572,52 @@ pub async fn forget_payment(tenant: &Tenant, order_id: OrderId) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The e-mail outbox
+
+/// An e-mail to send about an order, as the outbox keeps it until the SMTP server accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    pub institution: String,
+    pub order_id: i64,
+    /// [`OutboxMail::CONFIRMATION`] (once per order), or a resend / order link asked by the
+    /// buyer (`resend:{window}`, `link:{window}`: once per window).
+    pub kind: String,
+    pub lang: crate::lang::Lang,
+    /// The recipient when already known (else the order's buyer, looked up when sending).
+    pub to: Option<String>,
+}
+
+impl OutboxMail {
+    pub const CONFIRMATION: &'static str = "confirmation";
+}
+
+/// Where e-mails wait to be sent (the server's is a SQLite table in `SHOP_DATA_DIR` with a
+/// worker that sends through SMTP, see `server::mail`).
+pub trait Outbox: Send + Sync + std::fmt::Debug {
+    /// Stores `mail` durably before returning, unless the outbox already holds one with the
+    /// same institution, order and kind. Returns whether it was added.
+    fn enqueue(&self, mail: &OutboxMail) -> std::io::Result<bool>;
+}
+
+/// No outbox: nothing is sent (a shop without e-mail, the reseller's institution tenants).
+#[derive(Debug, Default)]
+pub struct NoOutbox;
+
+impl Outbox for NoOutbox {
+    fn enqueue(&self, _mail: &OutboxMail) -> std::io::Result<bool> {
+        Ok(false)
+    }
+}
+
+/// Writes `mail` to the tenant's outbox off the async threads (it syncs to disk).
+pub async fn enqueue_mail(tenant: &Tenant, mail: OutboxMail) -> std::io::Result<bool> {
+    let outbox = tenant.outbox.clone();
+    tokio::task::spawn_blocking(move || outbox.enqueue(&mail))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 /// Records that an order is final. Returns whether this call recorded it (the first to see it).
 async fn mark_final(tenant: &Tenant, order_id: OrderId) -> bool {
     let code = tenant.code.clone();
@@ -589,6 +643,32 @@ async fn mark_final(tenant: &Tenant, order_id: OrderId) -> bool {
 /// money taken for an order that was released is reported, once, at error level (it must be
 /// refunded: S-360 will not issue tickets for it).
 async fn settled(tenant: &Tenant, d: &OrderDetailsData) {
+    // the confirmation e-mail goes into the outbox before the order is recorded final: a
+    // crash in between finds it not final, and the next look (return, notification, order
+    // page, reconciliation) writes it again, which the outbox's unique key makes a no-op
+    if d.order_state == OrderState::Closed {
+        if let Some(entry) = registered_payment(tenant, d.order_id).filter(|p| !p.is_final()) {
+            let mail = OutboxMail {
+                institution: tenant.code.clone(),
+                order_id: d.order_id.0,
+                kind: OutboxMail::CONFIRMATION.into(),
+                lang: entry
+                    .lang
+                    .as_deref()
+                    .and_then(crate::lang::Lang::parse)
+                    .unwrap_or_else(|| tenant.languages[0]),
+                to: None,
+            };
+            if let Err(e) = enqueue_mail(tenant, mail).await {
+                tracing::error!(
+                    "tenant={} order={}: cannot write the confirmation e-mail to the outbox ({e}); the order stays to be finalised",
+                    tenant.code,
+                    d.order_id.0
+                );
+                return;
+            }
+        }
+    }
     let first = mark_final(tenant, d.order_id).await;
     if d.order_state != OrderState::Abandonned {
         return;
@@ -718,6 +798,7 @@ mod tests {
             started_ms: 1,
             updated_ms: 1,
             final_ms: None,
+            lang: None,
         };
         r.save(&entry("CUBE", 1)).unwrap();
         r.save(&entry("MOSA", 1)).unwrap();

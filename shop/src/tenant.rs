@@ -46,6 +46,8 @@ pub struct Tenant {
     /// One lock per order being finalised, and the refunds already reported (see
     /// [`crate::payment`]).
     pub orders: crate::payment::OrderLocks,
+    /// Where the buyers' e-mails wait to be sent (see [`Tenant::with_outbox`]).
+    pub outbox: Arc<dyn crate::payment::Outbox>,
 }
 
 /// The secret that signs order links. Shared by every shop instance and kept across restarts
@@ -100,6 +102,7 @@ impl Tenant {
             tours: Default::default(),
             seat_maps: Default::default(),
             orders: Default::default(),
+            outbox: Arc::new(crate::payment::NoOutbox),
         }
     }
 
@@ -158,6 +161,12 @@ impl Tenant {
     /// Keeps the started payments in `registry` (durable) instead of memory.
     pub fn with_payments(mut self, registry: Arc<dyn crate::payment::PaymentRegistry>) -> Self {
         self.payments = registry;
+        self
+    }
+
+    /// Writes the buyers' e-mails (order confirmations) to `outbox`.
+    pub fn with_outbox(mut self, outbox: Arc<dyn crate::payment::Outbox>) -> Self {
+        self.outbox = outbox;
         self
     }
 

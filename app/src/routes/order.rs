@@ -92,6 +92,28 @@ fn Downloads(order_id: i64, access: String, has_dates: bool) -> impl IntoView {
     }
 }
 
+/// "Send me my tickets again": the confirmation e-mail once more, to the order's buyer (at most
+/// once in 10 minutes; the server says which with `?mail=sent|wait`). A plain form: it works
+/// without JavaScript.
+#[component]
+fn Resend(order_id: i64, access: String) -> impl IntoView {
+    let lang = use_lang().code();
+    let query = use_query_map();
+    let notice = move || match query.read().get("mail").as_deref() {
+        Some("sent") => Some(t!("mail.resend_sent", locale = lang).to_string()),
+        Some("wait") => Some(t!("mail.resend_wait", locale = lang).to_string()),
+        _ => None,
+    };
+    view! {
+        <form class="resend" method="post" action=format!("/orders/{order_id}/resend?access={access}&lang={lang}")>
+            <button type="submit" class="button secondary" data-testid="resend-tickets">
+                {t!("mail.resend_button", locale = lang).to_string()}
+            </button>
+            {move || notice().map(|n| view! { <p role="status" data-testid="resend-notice">{n}</p> })}
+        </form>
+    }
+}
+
 #[component]
 fn Order(order: OrderView) -> impl IntoView {
     let OrderView {
@@ -140,6 +162,7 @@ fn Order(order: OrderView) -> impl IntoView {
                 <section class="order-tickets" aria-labelledby="tickets-title">
                     <h2 id="tickets-title">{tr("order.your_tickets")}</h2>
                     <Downloads order_id=order_id access=access.clone() has_dates=has_dates/>
+                    <Resend order_id=order_id access=access.clone()/>
                     <ul class="tickets">
                         {tickets.into_iter().map(|t| view! {
                             <li data-testid="ticket">

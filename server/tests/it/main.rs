@@ -10,6 +10,7 @@ mod checkout;
 mod csrf;
 mod gate;
 mod hardening;
+mod mail;
 mod payment;
 mod products;
 mod reseller;

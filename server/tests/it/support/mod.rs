@@ -62,6 +62,11 @@ impl Start {
             env.push(("SHOP_DATA_DIR".into(), data.path().into()));
             Some(data)
         };
+        // no e-mail unless the test gives an SMTP server (the embedded default is the local
+        // test server of scripts/run.sh, which a test must not write to)
+        if !env.iter().any(|(k, _)| k == "SHOP_SMTP_URL") {
+            env.push(("SHOP_SMTP_URL".into(), "off".into()));
+        }
         let mut settings =
             Settings::from_lookup(|k| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
                 .unwrap();
