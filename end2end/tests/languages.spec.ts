@@ -20,7 +20,14 @@ test('a buyer switches to French and stays in French from page to page', async (
   await expect(page.getByTestId('institution-name')).toHaveText('Musée des sciences et des arts');
   await expect(page.getByTestId('product-count')).toContainText('3 produits en vente');
   await expect(page.getByTestId('lang-fr')).toHaveAttribute('aria-current', 'true');
+  // the institution's footer links in French too
+  const footer = page.locator('.site-footer nav');
+  await expect(footer.getByRole('link', { name: 'Conditions de vente' })).toBeVisible();
+  await expect(footer.getByRole('link', { name: 'Confidentialité' })).toBeVisible();
+  await expect(footer).not.toContainText('Terms of sale');
   await hydrated(page);
+  // still French once hydrated (the browser renders the same words)
+  await expect(footer.getByRole('link', { name: 'Conditions de vente' })).toBeVisible();
   await expectAccessible(page);
 
   // the cookie keeps French on the next pages, including data fetched after hydration
@@ -46,6 +53,7 @@ test('keyboard only: skip link, then German from the language switcher', async (
   await page.keyboard.press('Enter');
   await expect(page.locator('html')).toHaveAttribute('lang', 'de');
   await expect(page.getByTestId('product-count')).toContainText('Angebote im Verkauf');
+  await expect(page.locator('.site-footer nav').getByRole('link', { name: 'AGB' })).toBeVisible();
   // a date in German on an event page
   await page.locator('.card h3 a[href^="/event/"]').first().focus();
   await page.keyboard.press('Enter');

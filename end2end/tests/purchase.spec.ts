@@ -23,6 +23,10 @@ test('guest buys tickets end to end', async ({ page }) => {
   await expect(page.getByTestId('cart-line')).toHaveCount(1);
   await expect(page.getByTestId('cart-line')).toContainText('Balcony');
   await expect(page.getByTestId('cart-line').locator('.seats li')).toHaveCount(2);
+  // the block by the catalog's name, not its code
+  await expect(page.getByTestId('cart-line').locator('.seats li').first()).toHaveText(
+    /^Balcony, row \S+, seat \d+$/,
+  );
   await expect(page.getByTestId('hold-timer')).toContainText(/held for \d+:\d\d/);
   // 2 × €35.00 + €2.00 booking fee
   await expect(page.getByTestId('cart-total')).toHaveText('€72.00');
@@ -49,6 +53,10 @@ test('guest buys tickets end to end', async ({ page }) => {
   await expect(page).toHaveURL(/\/orders\/\d+\?access=/);
   await expect(page.getByTestId('order-state')).toHaveText('Paid and confirmed');
   await expect(page.getByTestId('ticket')).toHaveCount(2);
+  // block and entrance by their names (S-360's catalog), never their codes
+  await expect(page.getByTestId('ticket').first()).toContainText(/Balcony · Row \S+ · Seat \d+/);
+  await expect(page.getByTestId('ticket').first()).toContainText('Entrance Door B (balcony)');
+  await expect(page.getByTestId('ticket').first()).not.toContainText(/BALCONY|DOOR_B/);
   await expectAccessible(page);
 
   const orderUrl = page.url();

@@ -13,6 +13,10 @@ pub struct Branding<'a> {
     /// `#rrggbb`
     pub color: &'a str,
     pub time_zone: &'a str,
+    /// The catalog's names of blocks and areas by code, in the institution's language.
+    pub areas: &'a std::collections::HashMap<String, String>,
+    /// The catalog's names of entrances by code (OUR DESIGN), in the institution's language.
+    pub entrances: &'a std::collections::HashMap<String, String>,
 }
 
 /// Renders `tickets` as one PDF document.
@@ -50,7 +54,13 @@ pub fn render(tickets: &[TicketData], format: PrintFormat, brand: &Branding<'_>)
         let seat = &ticket.seat;
         let mut place = Vec::new();
         if let Some(b) = seat.block_code.as_deref().or(seat.area_code.as_deref()) {
-            place.push(format!("Block {b}"));
+            place.push(
+                brand
+                    .areas
+                    .get(b)
+                    .cloned()
+                    .unwrap_or_else(|| format!("Block {b}")),
+            );
         }
         if let Some(r) = &seat.row {
             place.push(format!("Row {r}"));
@@ -65,6 +75,7 @@ pub fn render(tickets: &[TicketData], format: PrintFormat, brand: &Branding<'_>)
             line(&mut c, &mut y, Font::Bold, 13.0, &place.join(" · "));
         }
         if let Some(gate) = &ticket.entrance_code {
+            let gate = brand.entrances.get(gate).unwrap_or(gate);
             line(
                 &mut c,
                 &mut y,

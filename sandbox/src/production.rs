@@ -64,6 +64,21 @@ fn print_tickets(inst: &mut Institution, req: PrintTicketsRequest) -> MethodResu
         .organization_name
         .best(&inst.pos.main_language, "en")
         .to_string();
+    // blocks and entrances by the names the catalog gives them, not their codes
+    let lang = &inst.pos.main_language;
+    let configs = &inst.catalog.physical_configurations;
+    let areas = configs
+        .iter()
+        .flat_map(|c| c.areas.iter())
+        .map(|a| (a.code.clone(), a.external_name.best(lang, "en").to_string()))
+        .filter(|(_, n)| !n.is_empty())
+        .collect();
+    let entrances = configs
+        .iter()
+        .flat_map(|c| c.entrances.iter())
+        .map(|e| (e.code.clone(), e.external_name.best(lang, "en").to_string()))
+        .filter(|(_, n)| !n.is_empty())
+        .collect();
     let bytes = pdf::render(
         &data,
         req.format,
@@ -71,6 +86,8 @@ fn print_tickets(inst: &mut Institution, req: PrintTicketsRequest) -> MethodResu
             institution: &name,
             color: "#1d4f91",
             time_zone: &inst.pos.organization_time_zone,
+            areas: &areas,
+            entrances: &entrances,
         },
     );
     ok(PrintTicketsResult {

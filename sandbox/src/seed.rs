@@ -748,6 +748,16 @@ pub fn cube() -> InstitutionSeed {
                     numbered: true,
                 },
             ],
+            entrances: vec![
+                Entrance {
+                    code: "DOOR_A".into(),
+                    external_name: t("Door A (stalls)", "Porte A (parterre)", "Tür A (Parkett)"),
+                },
+                Entrance {
+                    code: "DOOR_B".into(),
+                    external_name: t("Door B (balcony)", "Porte B (balcon)", "Tür B (Balkon)"),
+                },
+            ],
         },
         seats,
         standing: vec![],
@@ -1032,6 +1042,38 @@ pub fn play() -> InstitutionSeed {
             space_type: "STADIUM".into(),
             space_external_name: t("Play Stadium", "Stade Play", "Play Stadion"),
             areas,
+            entrances: [
+                (
+                    "GATE_A",
+                    "Gate A (main stand)",
+                    "Porte A (tribune principale)",
+                    "Tor A (Haupttribüne)",
+                ),
+                (
+                    "GATE_C",
+                    "Gate C (end stands)",
+                    "Porte C (virages)",
+                    "Tor C (Hintertortribünen)",
+                ),
+                (
+                    "GATE_N",
+                    "Gate N (north terrace)",
+                    "Porte N (pelouse nord)",
+                    "Tor N (Nordkurve)",
+                ),
+                (
+                    "GATE_S",
+                    "Gate S (south terrace)",
+                    "Porte S (pelouse sud)",
+                    "Tor S (Südkurve)",
+                ),
+            ]
+            .into_iter()
+            .map(|(code, en, fr, de)| Entrance {
+                code: code.into(),
+                external_name: t(en, fr, de),
+            })
+            .collect(),
         },
         seats,
         standing: standing_areas,

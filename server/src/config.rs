@@ -192,8 +192,9 @@ struct FileConfig {
 
 /// The three demo institutions of the sandbox, with their brands.
 pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
-    let link = |label: &str, href: &str| shop::model::FooterLink {
-        label: label.into(),
+    let link = |[en, fr, de]: [&str; 3], href: &str| shop::model::FooterLink {
+        label: en.into(),
+        labels: vec![("fr".into(), fr.into()), ("de".into(), de.into())],
         href: href.into(),
     };
     [
@@ -231,10 +232,19 @@ pub fn sandbox_tenants(secret: &str) -> Vec<TenantConfig> {
             accent_color: accent.into(),
             logo: Some(format!("/brands/{}.svg", code.to_ascii_lowercase())),
             footer_links: vec![
-                link("Website", site),
-                link("Terms of sale", &format!("{site}/terms")),
-                link("Privacy", &format!("{site}/privacy")),
-                link("Contact", &format!("{site}/contact")),
+                link(["Website", "Site web", "Website"], site),
+                link(
+                    ["Terms of sale", "Conditions de vente", "AGB"],
+                    &format!("{site}/terms"),
+                ),
+                link(
+                    ["Privacy", "Confidentialité", "Datenschutz"],
+                    &format!("{site}/privacy"),
+                ),
+                link(
+                    ["Contact", "Contact", "Kontakt"],
+                    &format!("{site}/contact"),
+                ),
             ],
         },
         languages: languages.iter().map(|l| l.to_string()).collect(),
@@ -321,10 +331,12 @@ pub fn sandbox_reseller(secret: &str, stripe_api: String) -> reseller::ResellerC
             footer_links: vec![
                 shop::model::FooterLink {
                     label: "Terms of sale".into(),
+                    labels: vec![],
                     href: "https://lakeside.example/terms".into(),
                 },
                 shop::model::FooterLink {
                     label: "Privacy".into(),
+                    labels: vec![],
                     href: "https://lakeside.example/privacy".into(),
                 },
             ],
@@ -1112,6 +1124,34 @@ mod tests {
             e.starts_with("tenants.branding (MOSA): on_brand_color on brand_color"),
             "{e}"
         );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn footer_links_have_a_label_per_language_and_old_single_labels_still_load() {
+        let dir = std::env::temp_dir().join(format!("shop-footer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shop.toml");
+        std::fs::write(
+            &file,
+            "[[tenants]]\ncode = \"MOSA\"\noperator = \"MOSA_WEB\"\nsecret = \"sandbox\"\n\
+             [tenants.branding]\nfooter_links = [\n\
+             { label = \"Contact\", href = \"https://mosa.example/contact\" },\n\
+             { label = \"Terms of sale\", labels = { fr = \"Conditions de vente\", de = \"AGB\" }, \
+             href = \"https://mosa.example/terms\" },\n]\n",
+        )
+        .unwrap();
+        let s = load(&[("SHOP_CONFIG", file.to_str().unwrap())]).unwrap();
+        let links = &s.tenants[0].branding.footer_links;
+        assert_eq!(links[0].label_in("fr"), "Contact");
+        assert_eq!(links[1].label_in("en"), "Terms of sale");
+        assert_eq!(links[1].label_in("fr"), "Conditions de vente");
+        assert_eq!(links[1].label_in("de"), "AGB");
+        // the demo institutions speak every language
+        for t in sandbox_tenants("x") {
+            let terms = &t.branding.footer_links[1];
+            assert_eq!(terms.label_in("de"), "AGB", "{}", t.code);
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -5,7 +5,7 @@ use s360::PerformanceId;
 
 use rust_i18n::t;
 use s360::client::{CatalogSnapshot, Error as S360Error};
-use s360::{AudienceSubCategoryId, SeatCategoryId};
+use s360::{AudienceSubCategoryId, ProductId, SeatCategoryId};
 
 use crate::context::Ctx;
 use crate::describe::{lines_of, performance, snapshot, when};
@@ -200,10 +200,11 @@ pub async fn add_to_cart(
             });
         }
     };
-    // the seat map shows these seats taken from now on
+    // the seat map shows these seats taken from now on, every page counts them at once
     if has_seat_map(&snap, perf) {
         forget_seat_map(tenant, &snap, perf.id).await;
     }
+    places_changed(tenant, &snap, &[product.id], &[perf.id]).await;
     session.set_cart(updated.order_id).await
 }
 
@@ -306,21 +307,63 @@ pub async fn remove_from_cart(cx: &Ctx, movement_ids: Vec<i64>) -> Result<(), Er
     Ok(())
 }
 
-/// The seat maps of the performances whose seats were just released show them free again
-/// (without waiting for the next availability poll).
+/// The seat maps of the performances whose seats were just released (or held again) show it,
+/// and every page that counts places counts them again (without waiting for the next
+/// availability poll).
 async fn seats_released(tenant: &Tenant, d: &OrderDetailsData, released: &[MovementId]) {
     let Ok(snap) = snapshot(tenant) else { return };
-    let mut perfs: Vec<PerformanceId> = d
+    let mine: Vec<&MovementData> = d
         .movements
         .iter()
-        .filter(|m| released.contains(&m.movement_id) && m.seat_id.is_some())
+        .filter(|m| released.contains(&m.movement_id))
+        .collect();
+    let mut seated: Vec<PerformanceId> = mine
+        .iter()
+        .filter(|m| m.seat_id.is_some())
         .filter_map(|m| m.performance_id)
         .collect();
-    perfs.sort_by_key(|p| p.0);
-    perfs.dedup();
-    for p in perfs {
+    seated.sort_by_key(|p| p.0);
+    seated.dedup();
+    for p in seated {
         forget_seat_map(tenant, &snap, p).await;
     }
+    let perfs: Vec<PerformanceId> = mine.iter().filter_map(|m| m.performance_id).collect();
+    let products: Vec<ProductId> = d
+        .operation_datas
+        .iter()
+        .filter(|o| mine.iter().any(|m| m.operation_id == o.operation_id))
+        .map(|o| o.product_id)
+        .collect();
+    places_changed(tenant, &snap, &products, &perfs).await;
+}
+
+/// This shop just held or released places of `products` (and of `perfs`): their cached
+/// availability is forgotten, with that of every product sharing those performances (an event
+/// and the season tickets that include its performances), so the programme's cards, the day
+/// and slot pages and the performance's categories count them again at once.
+pub(crate) async fn places_changed(
+    tenant: &Tenant,
+    snap: &CatalogSnapshot,
+    products: &[ProductId],
+    perfs: &[PerformanceId],
+) {
+    let affected: Vec<ProductId> = snap
+        .catalog
+        .products()
+        .filter(|p| {
+            products.contains(&p.id)
+                || p.event
+                    .iter()
+                    .flat_map(|e| e.performances.iter())
+                    .any(|f| perfs.contains(&f.id))
+                || p.package_line
+                    .iter()
+                    .flat_map(|l| l.performance_ids.iter())
+                    .any(|f| perfs.contains(f))
+        })
+        .map(|p| p.id)
+        .collect();
+    tenant.availability(snap).forget(&affected).await;
 }
 
 /// Keeps `units` of one cart line (the line's movements, as the cart page lists them) and

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rust_i18n::t;
 use s360::client::CatalogSnapshot;
 use s360::model::availability::{AvailabilityItem, AvailabilityLevel, DEFAULT_ALERT_RATIO_PERCENT};
-use s360::model::catalog::{Product, ProductFamilyType};
+use s360::model::catalog::{Area, Product, ProductFamilyType};
 use s360::model::order::OrderDetailsData;
 use s360::{AudienceSubCategoryId, SeatCategoryId};
 
@@ -131,11 +131,16 @@ pub(crate) fn lines_of(
                 .filter(|m| m.operation_id == op.operation_id)
                 .filter_map(|m| match (&m.block_code, &m.row_number, &m.seat_number) {
                     (Some(b), Some(r), Some(n)) => Some(
-                        t!("cart.seat", locale = locale, block = b, row = r, seat = n).into_owned(),
+                        t!(
+                            "cart.seat",
+                            locale = locale,
+                            block = block_name(snap, b, locale),
+                            row = r,
+                            seat = n
+                        )
+                        .into_owned(),
                     ),
-                    (Some(b), _, _) => {
-                        Some(t!("cart.area", locale = locale, area = b).into_owned())
-                    }
+                    (Some(b), _, _) => Some(area_name(snap, b, locale)),
                     _ => None,
                 })
                 .collect();
@@ -163,6 +168,52 @@ pub(crate) fn lines_of(
             }
         })
         .collect()
+}
+
+/// The catalog's area of a block or area code (`STALLS`, `B1`, `NORTH`), in any configuration.
+fn area_of<'a>(snap: &'a CatalogSnapshot, code: &str) -> Option<&'a Area> {
+    snap.catalog
+        .physical_configurations
+        .iter()
+        .flat_map(|c| c.areas.iter())
+        .find(|a| a.code == code)
+}
+
+/// A block as buyers read it: its name in the catalog ("Stalls", "Parkett", "Block 2"), else
+/// "Block {code}".
+pub fn block_name(snap: &CatalogSnapshot, code: &str, locale: &str) -> String {
+    area_of(snap, code)
+        .map(|a| a.external_name.best(locale, &snap.pos.main_language))
+        .filter(|n| !n.trim().is_empty())
+        .map_or_else(
+            || t!("order.block", locale = locale, block = code).into_owned(),
+            str::to_string,
+        )
+}
+
+/// A standing area as buyers read it: its name in the catalog ("North terrace"), else
+/// "Area {code}".
+pub fn area_name(snap: &CatalogSnapshot, code: &str, locale: &str) -> String {
+    area_of(snap, code)
+        .map(|a| a.external_name.best(locale, &snap.pos.main_language))
+        .filter(|n| !n.trim().is_empty())
+        .map_or_else(
+            || t!("order.area", locale = locale, area = code).into_owned(),
+            str::to_string,
+        )
+}
+
+/// An entrance as buyers read it: its name in the catalog ("Door A (stalls)"), else its code
+/// (tickets and gates keep the codes).
+pub fn entrance_name(snap: &CatalogSnapshot, code: &str, locale: &str) -> String {
+    snap.catalog
+        .physical_configurations
+        .iter()
+        .flat_map(|c| c.entrances.iter())
+        .find(|e| e.code == code)
+        .map(|e| e.external_name.best(locale, &snap.pos.main_language))
+        .filter(|n| !n.trim().is_empty())
+        .map_or_else(|| code.to_string(), str::to_string)
 }
 
 /// Where a product is bought: dated events have an event page with their performances; passes,

@@ -82,6 +82,21 @@ impl std::fmt::Display for Lang {
     }
 }
 
+/// The key of a counted phrase in `locale`: `{base}_one` for a count the language says in the
+/// singular ("1 place left", French "0 place restante" and "1 place restante"), else `base`
+/// ("3 places left"). Every counted phrase in `locales/` has both keys.
+pub fn count_key(base: &str, count: u64, locale: &str) -> String {
+    let singular = match Lang::parse(locale) {
+        Some(Lang::Fr) => count <= 1,
+        _ => count == 1,
+    };
+    if singular {
+        format!("{base}_one")
+    } else {
+        base.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +165,15 @@ mod tests {
             }
         }
         assert!(keys > 50, "only {keys} keys found");
+    }
+
+    #[test]
+    fn counted_phrases_pick_the_singular_by_language() {
+        assert_eq!(count_key("perf.remaining", 1, "en"), "perf.remaining_one");
+        assert_eq!(count_key("perf.remaining", 0, "en"), "perf.remaining");
+        assert_eq!(count_key("perf.remaining", 2, "de"), "perf.remaining");
+        assert_eq!(count_key("perf.remaining", 1, "de"), "perf.remaining_one");
+        assert_eq!(count_key("perf.remaining", 0, "fr"), "perf.remaining_one");
+        assert_eq!(count_key("perf.remaining", 2, "fr"), "perf.remaining");
     }
 }

@@ -45,10 +45,43 @@ impl Default for Branding {
     }
 }
 
+/// A footer link: `label` in every language, or per language in `labels` (TOML
+/// `{ label = "Terms of sale", labels = { fr = "Conditions de vente", de = "AGB" }, href }`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FooterLink {
     pub label: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "labels_map")]
+    pub labels: Vec<(String, String)>,
     pub href: String,
+}
+
+impl FooterLink {
+    /// The label in `lang` (`fr`), else `label`.
+    pub fn label_in(&self, lang: &str) -> &str {
+        self.labels
+            .iter()
+            .find(|(l, _)| l.eq_ignore_ascii_case(lang))
+            .map_or(self.label.as_str(), |(_, v)| v.as_str())
+    }
+}
+
+/// `labels` as a table of language -> text (`{ fr = "...", de = "..." }`).
+mod labels_map {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(v: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<BTreeMap<_, _>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        Ok(BTreeMap::<String, String>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// One product on the programme.

@@ -17,7 +17,7 @@ use s360::client::{CatalogSnapshot, Error as S360Error};
 
 use crate::cart::cart_lines;
 use crate::context::Ctx;
-use crate::describe::{day, shop_info, snapshot, when};
+use crate::describe::{area_name, block_name, day, entrance_name, shop_info, snapshot, when};
 use crate::error::Error;
 use crate::lang::Lang;
 use crate::model::*;
@@ -94,12 +94,33 @@ pub fn order_text(key: &str, lang: Lang) -> String {
 /// Where a ticket holder goes, in words: "Block A · Row 3 · Seat 12", "Standing · Area
 /// NORTH", "Free placement".
 pub fn place_of(t: &TicketData, lang: Lang) -> String {
+    place(t, None, lang)
+}
+
+/// [`place_of`] with the catalog's names of blocks and areas: "Stalls · Row 3 · Seat 12",
+/// "Standing · North terrace".
+pub fn place_named(t: &TicketData, snap: &CatalogSnapshot, lang: Lang) -> String {
+    place(t, Some(snap), lang)
+}
+
+/// "Entrance Door A (stalls)" for a ticket's entrance code, named from the catalog.
+pub fn entrance_of(t: &TicketData, snap: &CatalogSnapshot, lang: Lang) -> Option<String> {
+    t.entrance_code
+        .as_deref()
+        .filter(|g| !g.is_empty())
+        .map(|g| entrance_name(snap, g, lang.code()))
+}
+
+fn place(t: &TicketData, snap: Option<&CatalogSnapshot>, lang: Lang) -> String {
     let l = lang.code();
     let s = &t.seat;
     let area = s.block_code.as_deref().or(s.area_code.as_deref());
     match (&s.number, area) {
         (Some(n), _) => [
-            area.map(|b| t!("order.block", locale = l, block = b).into_owned()),
+            area.map(|b| match snap {
+                Some(snap) => block_name(snap, b, l),
+                None => t!("order.block", locale = l, block = b).into_owned(),
+            }),
             s.row
                 .as_ref()
                 .map(|r| t!("order.row", locale = l, row = r).into_owned()),
@@ -112,7 +133,10 @@ pub fn place_of(t: &TicketData, lang: Lang) -> String {
         (None, Some(a)) => format!(
             "{} · {}",
             tr("order.standing", lang),
-            t!("order.area", locale = l, area = a)
+            match snap {
+                Some(snap) => area_name(snap, a, l),
+                None => t!("order.area", locale = l, area = a).into_owned(),
+            }
         ),
         (None, None) => tr("order.free_placement", lang),
     }
@@ -148,9 +172,8 @@ pub async fn order_view(
                 ticket_id: t.ticket_id,
                 when: t.performance_start.as_ref().map(|w| when(w, locale)),
                 place: [
-                    Some(place_of(&t, lang)),
-                    t.entrance_code
-                        .as_ref()
+                    Some(place_named(&t, &snap, lang)),
+                    entrance_of(&t, &snap, lang)
                         .map(|g| t!("order.entrance_gate", locale = locale, gate = g).into_owned()),
                 ]
                 .into_iter()
@@ -354,9 +377,9 @@ pub async fn ticket_sheet(
         .await?
         .into_iter()
         .map(|t| {
-            let mut details = vec![(tr("order.label_place", lang), place_of(&t, lang))];
-            if let Some(gate) = t.entrance_code.as_ref().filter(|g| !g.is_empty()) {
-                details.push((tr("order.label_entrance", lang), gate.clone()));
+            let mut details = vec![(tr("order.label_place", lang), place_named(&t, &snap, lang))];
+            if let Some(gate) = entrance_of(&t, &snap, lang) {
+                details.push((tr("order.label_entrance", lang), gate));
             }
             details.push((
                 tr("order.label_tariff", lang),

@@ -74,8 +74,9 @@ pub fn hold_left_secs(d: &OrderDetailsData) -> Option<i64> {
         .map(|e| (e.timestamp_millis() - chrono::Utc::now().timestamp_millis()).div_euclid(1000))
 }
 
-/// "18:42": when the hold ends, on the institution's clock (the offset its catalog uses for
-/// the performance closest to that moment; S-360 answers in UTC).
+/// "18:42 (UTC+01:00)": when the hold ends, on the institution's clock (the offset its catalog
+/// uses for the performance closest to that moment; S-360 answers in UTC), naming the offset:
+/// a buyer abroad reads it against their own clock.
 pub fn clock(tenant: &Tenant, at: chrono::DateTime<chrono::FixedOffset>) -> String {
     let offset = tenant
         .catalog
@@ -89,7 +90,14 @@ pub fn clock(tenant: &Tenant, at: chrono::DateTime<chrono::FixedOffset>) -> Stri
                 .map(|start| *start.offset())
         })
         .unwrap_or(*at.offset());
-    at.with_timezone(&offset).format("%H:%M").to_string()
+    let time = at.with_timezone(&offset).format("%H:%M");
+    let secs = offset.local_minus_utc();
+    let (sign, abs) = if secs < 0 {
+        ('−', -secs)
+    } else {
+        ('+', secs)
+    };
+    format!("{time} (UTC{sign}{:02}:{:02})", abs / 3600, abs % 3600 / 60)
 }
 
 /// Starts the payment of the session's cart: the checked checkout choices (`delivery`) are

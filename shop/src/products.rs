@@ -14,19 +14,22 @@ use s360::model::availability::{
 };
 use s360::model::catalog::{AudienceSubCategory, Item, Product, Timeslot};
 use s360::model::order::*;
-use s360::{Amount, AudienceSubCategoryId, ItemId, ProductId, SeatCategoryId, TimeslotId};
+use s360::{
+    Amount, AudienceSubCategoryId, ItemId, PerformanceId, ProductId, SeatCategoryId, TimeslotId,
+};
 
 use rust_i18n::t;
 
 use s360::client::{CatalogSnapshot, Error as S360Error};
 
 use crate::calendar::{self, day_label, month_title, parse_day, parse_month};
-use crate::cart::{check_holds, usable_order};
+use crate::cart::{check_holds, places_changed, usable_order};
 use crate::context::Ctx;
 use crate::describe::{
     family_label, level_text, performance, product_level, snapshot, tariff_name, when,
 };
 use crate::error::Error;
+use crate::lang::count_key;
 use crate::model::*;
 use crate::tenant::Tenant;
 
@@ -555,7 +558,12 @@ async fn visit_day(
                         remaining,
                         availability: format!("{level:?}").to_ascii_uppercase(),
                         availability_text: if level.buyable() {
-                            t!("perf.remaining", locale = locale, count = remaining).into_owned()
+                            t!(
+                                &count_key("perf.remaining", remaining.into(), locale),
+                                locale = locale,
+                                count = remaining
+                            )
+                            .into_owned()
                         } else {
                             level_text(level, locale)
                         },
@@ -685,7 +693,12 @@ async fn season_package(
                 name: c.external_name.best(locale, main).to_string(),
                 availability: format!("{level:?}").to_ascii_uppercase(),
                 availability_text: if level.buyable() {
-                    t!("perf.remaining", locale = locale, count = left).into_owned()
+                    t!(
+                        &count_key("perf.remaining", left.into(), locale),
+                        locale = locale,
+                        count = left
+                    )
+                    .into_owned()
                 } else {
                     level_text(level, locale)
                 },
@@ -864,7 +877,7 @@ impl InvalidChoice {
             }
             InvalidChoice::NotEnoughLeft { left: 0 } => tr("product.error.sold_out"),
             InvalidChoice::NotEnoughLeft { left } => t!(
-                "product.error.not_enough_left",
+                &count_key("product.error.not_enough_left", (*left).into(), locale),
                 locale = locale,
                 left = left
             )
@@ -1297,7 +1310,16 @@ pub async fn add_product_to_cart(cx: &Ctx, form: &ProductForm) -> Result<(), Err
         ..Default::default()
     };
     match client.create_or_update_order(&req).await {
-        Ok(updated) => session.set_cart(updated.order_id).await,
+        Ok(updated) => {
+            // every page that counts these places counts them again at once
+            let perfs: Vec<PerformanceId> = product
+                .package_line
+                .iter()
+                .flat_map(|l| l.performance_ids.iter().copied())
+                .collect();
+            places_changed(tenant, &snap, &[product.id], &perfs).await;
+            session.set_cart(updated.order_id).await
+        }
         // sold out meanwhile: said in the words of what was chosen
         Err(S360Error::Availability(_)) => Err(invalid(match kind {
             ProductKind::Visit => InvalidChoice::SlotSoldOut,
@@ -1314,7 +1336,6 @@ mod tests {
     use s360::model::availability::AvailabilityColor;
     use s360::model::catalog::*;
     use s360::text::Translations;
-    use s360::PerformanceId;
 
     fn tr(en: &str) -> Translations {
         Translations::of(&[("en", en)])

@@ -20,6 +20,7 @@ use crate::calendar::{self, parse_day, parse_month};
 use crate::context::Ctx;
 use crate::describe::{family_key, level_text, product_href, product_level};
 use crate::error::Error;
+use crate::lang::count_key;
 use crate::model::{
     CalendarDay, CalendarEntry, MonthCalendar, ProductCard, Programme, ProgrammeQuery,
 };
@@ -260,7 +261,12 @@ fn sessions(
                 start,
                 entry: CalendarEntry {
                     name: name.to_string(),
-                    time: t!("home.slots", locale = locale, count = slots).into_owned(),
+                    time: t!(
+                        &count_key("home.slots", slots as u64, locale),
+                        locale = locale,
+                        count = slots
+                    )
+                    .into_owned(),
                     href: format!("/product/{}?date={day}", p.id),
                     availability: level_name(level),
                     availability_text: level_text(level, locale),

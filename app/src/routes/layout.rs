@@ -129,7 +129,7 @@ pub fn Layout(shop: ShopInfo, children: Children) -> impl IntoView {
                     <nav aria-label=t!("nav.footer", locale = lang).to_string()>
                         <ul>
                             {footer_links.into_iter().map(|l| view! {
-                                <li><a href=l.href rel="external">{l.label}</a></li>
+                                <li><a href=l.href.clone() rel="external">{l.label_in(lang).to_string()}</a></li>
                             }).collect_view()}
                         </ul>
                     </nav>

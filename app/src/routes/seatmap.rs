@@ -10,6 +10,7 @@ use rust_i18n::t;
 use crate::i18n::use_lang;
 use crate::routes::layout::Problem;
 use crate::routes::performance::{refusal, AddSeats, AddToCart};
+use shop::lang::count_key;
 use shop::model::{MapSeat, SeatCategoryRow, SeatMapView, TariffPrice};
 
 /// The radius of a seat, in the venue's units (seats are 22–24 units apart).
@@ -80,7 +81,7 @@ pub fn SeatMap(
                 .collect()
         });
         t!(
-            "seatmap.chosen",
+            &count_key("seatmap.chosen", chosen.len() as u64, lang),
             locale = lang,
             count = chosen.len(),
             seats = places.join("; ")
@@ -121,7 +122,7 @@ pub fn SeatMap(
                                     <a href=plan_href(&b.code) aria-current=current.then_some("true") data-testid=format!("block-{}", b.code)>
                                         <span class="plan-name">{b.name.clone()}</span>
                                         <span class="plan-category">{legend.get(b.category).map(|l| l.name.clone())}</span>
-                                        <span class="plan-free">{t!("seatmap.block_free", locale = lang, count = b.free).to_string()}</span>
+                                        <span class="plan-free">{t!(&count_key("seatmap.block_free", b.free as u64, lang), locale = lang, count = b.free).to_string()}</span>
                                     </a>
                                 </li>
                             }
@@ -137,7 +138,7 @@ pub fn SeatMap(
                     <input type="hidden" name="performance_id" value=performance_id/>
                     <p class="map-summary">
                         {block.clone().map(|_| view! { <strong>{seats.first().map(|s| s.block.clone()).unwrap_or_default()}": "</strong> })}
-                        {t!("seatmap.free_count", locale = lang, count = free).to_string()}
+                        {t!(&count_key("seatmap.free_count", free as u64, lang), locale = lang, count = free).to_string()}
                         " "<a href="#seat-list" class="skip-map">{tr("seatmap.skip")}</a>
                     </p>
                     <p class="selection" aria-live="polite" data-testid="seat-selection">{summary}</p>
@@ -440,7 +441,7 @@ fn Standing(
                         {areas.into_iter().map(|a| view! {
                             <li class="standing-area">
                                 <span class="area-name">{a.name}</span>
-                                <span class="area-left">{t!("seatmap.standing_left", locale = lang, remaining = a.remaining, capacity = a.capacity).to_string()}</span>
+                                <span class="area-left">{t!(&count_key("seatmap.standing_left", a.remaining as u64, lang), locale = lang, remaining = a.remaining, capacity = a.capacity).to_string()}</span>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -106,6 +106,15 @@ impl AvailabilityCache {
         self.seat_maps.invalidate(&performance).await;
     }
 
+    /// Forgets the cached items of `products` (this shop just held or released some of their
+    /// places): the next [`AvailabilityCache::get`] asks S-360 again, so every page that counts
+    /// places shows the change at once instead of after the next incremental check.
+    pub async fn forget(&self, products: &[ProductId]) {
+        for id in products {
+            self.items.invalidate(id).await;
+        }
+    }
+
     /// Fetches `products` in as few calls as possible (one per family) and stores them.
     pub async fn load(&self, products: &[&Product]) -> Result<(), Error> {
         for (id, items) in self.fetch(products).await? {

@@ -427,6 +427,19 @@ pub struct PhysicalConfiguration {
     pub space_external_name: Translations,
     #[serde(default)]
     pub areas: Vec<Area>,
+    /// OUR DESIGN: the space's entrances by the code tickets carry (`entranceCode`), with the
+    /// names buyers read ("Door A – Stalls"); tickets and gates keep the codes.
+    #[serde(default)]
+    pub entrances: Vec<Entrance>,
+}
+
+/// OUR DESIGN: an entrance of a space (see [`PhysicalConfiguration::entrances`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entrance {
+    pub code: String,
+    #[serde(default)]
+    pub external_name: Translations,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

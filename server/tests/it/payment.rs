@@ -564,6 +564,12 @@ async fn refused_card_then_another_card_sells_once() {
     );
     let hold = page.hold.clone().expect("the hold");
     assert!(hold.contains("held until"), "{hold}");
+    // the time names its zone (the sandbox's institutions are on UTC+01:00)
+    assert!(hold.contains(" (UTC+01:00)"), "{hold}");
+    assert!(
+        notice.contains(" (UTC+01:00); try another card"),
+        "{notice}"
+    );
     let tid2 = page.transaction_id.clone().unwrap();
     assert_ne!(tid2, tid, "a new payment");
     // a reload shows the same new payment, still with the reason

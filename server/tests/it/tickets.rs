@@ -270,6 +270,26 @@ fn read_ics(ics: &str) -> Vec<Vec<(String, String)>> {
     events
 }
 
+/// CUBE's entrances as its catalog names them (the sandbox's seed).
+fn entrance_name(code: &str, lang: &str) -> &'static str {
+    match (code, lang) {
+        ("DOOR_A", "de") => "Tür A (Parkett)",
+        ("DOOR_B", "de") => "Tür B (Balkon)",
+        ("DOOR_A", _) => "Door A (stalls)",
+        ("DOOR_B", _) => "Door B (balcony)",
+        other => panic!("an entrance of CUBE: {other:?}"),
+    }
+}
+
+/// CUBE's blocks as its catalog names them in English.
+fn block_name(code: &str) -> &'static str {
+    match code {
+        "STALLS" => "Stalls",
+        "BALCONY" => "Balcony",
+        other => panic!("a block of CUBE: {other}"),
+    }
+}
+
 fn prop<'a>(event: &'a [(String, String)], name: &str) -> Option<&'a str> {
     event
         .iter()
@@ -308,9 +328,17 @@ async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_th
         if let Some(row) = &ticket.seat.row {
             assert!(page.text.contains(&format!("Row {row}")), "{}", page.text);
         }
-        if let Some(gate) = &ticket.entrance_code {
-            assert!(page.text.contains(gate.as_str()), "{}", page.text);
-        }
+        // blocks and entrances by the catalog's names, never their codes
+        let gate = ticket.entrance_code.as_deref().expect("an entrance");
+        assert!(
+            page.text.contains(entrance_name(gate, "en")),
+            "{}",
+            page.text
+        );
+        assert!(!page.text.contains(gate), "{}", page.text);
+        let block = ticket.seat.block_code.as_deref().expect("a block");
+        assert!(page.text.contains(block_name(block)), "{}", page.text);
+        assert!(!page.text.contains(block), "{}", page.text);
         assert!(page.text.contains(&ticket.tax_number), "{}", page.text);
         assert!(page.text.contains(&ticket.product_name), "{}", page.text);
         assert!(page.text.contains(&id.0.to_string()), "{}", page.text);
@@ -331,6 +359,12 @@ async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_th
         pages[0].text
     );
     assert!(pages[0].text.contains("Steuernummer"), "{}", pages[0].text);
+    let gate = tickets[0].entrance_code.as_deref().unwrap();
+    assert!(
+        pages[0].text.contains(entrance_name(gate, "de")),
+        "{}",
+        pages[0].text
+    );
 
     // the calendar: one event for the performance, at its start
     let (_, _, _, start) = offer(&shop);
@@ -364,10 +398,25 @@ async fn the_logged_in_buyer_gets_branded_tickets_a_calendar_and_the_order_in_th
         prop(e, "UID")
     );
 
-    // S-360's printable PDF, without the secret too
+    // S-360's printable PDF, without the secret too: names, not codes, there as well
     let r = alice.get(&format!("/orders/{}/tickets.pdf", id.0)).await;
     assert_eq!(r.status(), 200);
-    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let body = r.bytes().await.unwrap();
+    assert!(body.starts_with(b"%PDF-"));
+    let pages = read_pdf(&body);
+    let gate = tickets[0].entrance_code.as_deref().unwrap();
+    let block = tickets[0].seat.block_code.as_deref().unwrap();
+    assert!(
+        pages[0].text.contains(entrance_name(gate, "en")),
+        "{}",
+        pages[0].text
+    );
+    assert!(
+        pages[0].text.contains(block_name(block)),
+        "{}",
+        pages[0].text
+    );
+    assert!(!pages[0].text.contains(gate), "{}", pages[0].text);
 
     // the order page without the secret, with its downloads
     let r = alice.get(&format!("/orders/{}", id.0)).await;
