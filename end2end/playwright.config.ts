@@ -19,6 +19,11 @@ const oidcPort = Number(process.env.OIDC_E2E_PORT ?? port + 100);
 // readiness URL). It listens on every interface: it has no host option.
 const stripePort = Number(process.env.STRIPE_E2E_PORT ?? port + 200);
 const stripeApiBase = `http://127.0.0.1:${stripePort}`;
+// maildev (npm), the SMTP server the shop's e-mails go to, with its REST API (GET /email) that
+// mail.spec.ts reads: SMTP and web ports follow the shop's too (3100 -> 3400 and 3500).
+const smtpPort = Number(process.env.SMTP_E2E_PORT ?? port + 300);
+const maildevWebPort = Number(process.env.MAILDEV_E2E_WEB_PORT ?? port + 400);
+process.env.MAILDEV_E2E_API ??= `http://127.0.0.1:${maildevWebPort}`;
 const localstripeBin =
   process.env.LOCALSTRIPE_BIN ??
   path.join(process.env.CARGO_TARGET_DIR ?? '../target', 'localstripe-venv/bin/localstripe');
@@ -87,6 +92,14 @@ export default defineConfig({
       stderr: process.env.LOCALSTRIPE_LOG ? 'pipe' : 'ignore',
     },
     {
+      command: `node node_modules/maildev/bin/maildev --smtp ${smtpPort} --web ${maildevWebPort} --ip 127.0.0.1 --web-ip 127.0.0.1 --silent`,
+      url: `http://127.0.0.1:${maildevWebPort}/email`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
       command: bin,
       url: `http://127.0.0.1:${port}/readyz`,
       timeout: 60_000,
@@ -111,6 +124,9 @@ export default defineConfig({
         SHOP_HOLDS_PER_CLIENT: '0',
         // the reseller storefronts pay through localstripe
         SHOP_STRIPE_API_BASE: stripeApiBase,
+        // the buyers' e-mails go to maildev; retried every second at most while it starts
+        SHOP_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        SHOP_SMTP_RETRY_MAX_SECS: '2',
       },
     },
   ],
