@@ -199,7 +199,9 @@ fn document(
     let footer = b
         .footer_links
         .iter()
-        .map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> })
+        .map(
+            |l| view! { <li><a href=l.href.clone()>{l.label_in(lang.code()).to_string()}</a></li> },
+        )
         .collect_view();
     let langs = r
         .languages
@@ -1734,14 +1736,20 @@ async fn order_page(
                     let tickets = shop::order::valid_tickets(&inst.tenant, part.order_id)
                         .await
                         .unwrap_or_default();
+                    // blocks and areas by the catalog's names ("Stalls · Row 3 · Seat 12")
+                    let snap = inst.tenant.catalog.snapshot();
                     let rows = tickets
                         .iter()
                         .map(|t| {
+                            let place = match &snap {
+                                Some(snap) => shop::order::place_named(t, snap, lang),
+                                None => shop::order::place_of(t, lang),
+                            };
                             view! {
                                 <li class="rs-ticket">
                                     <strong>{t.product_name.clone()}</strong>
                                     {t.performance_start.map(|w| view! { <span>" · "{w.format("%Y-%m-%d %H:%M").to_string()}</span> })}
-                                    <span>" · "{shop::order::place_of(t, lang)}</span>
+                                    <span>" · "{place}</span>
                                     <span>" · "{t.audience_sub_category.clone()}</span>
                                 </li>
                             }

@@ -331,12 +331,18 @@ pub fn sandbox_reseller(secret: &str, stripe_api: String) -> reseller::ResellerC
             footer_links: vec![
                 shop::model::FooterLink {
                     label: "Terms of sale".into(),
-                    labels: vec![],
+                    labels: vec![
+                        ("fr".into(), "Conditions de vente".into()),
+                        ("de".into(), "Verkaufsbedingungen".into()),
+                    ],
                     href: "https://lakeside.example/terms".into(),
                 },
                 shop::model::FooterLink {
                     label: "Privacy".into(),
-                    labels: vec![],
+                    labels: vec![
+                        ("fr".into(), "Confidentialité".into()),
+                        ("de".into(), "Datenschutz".into()),
+                    ],
                     href: "https://lakeside.example/privacy".into(),
                 },
             ],
